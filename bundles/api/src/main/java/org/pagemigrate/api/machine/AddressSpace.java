@@ -1,0 +1,102 @@
+package org.pagemigrate.api.machine;
+
+import java.util.List;
+import java.util.concurrent.locks.Lock;
+import java.util.function.IntPredicate;
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * An address space ({@code struct address_space}): the page cache of a file (index → folio), the VMAs mapping it
+ * ({@code i_mmap}), and the type that selects its driver: migration looks up the
+ * {@link org.pagemigrate.api.migrate.AddressSpaceOperations} service registered with
+ * {@code mm.mapping.type = type()}.
+ *
+ * <p>The page cache holds one reference per page of each folio. Lookups are lock-free and take their reference
+ * with {@code folio_try_get}, so a folio whose refcount migration has frozen is skipped and looked up again,
+ * exactly as {@code filemap_get_entry} does.
+ */
+@ProviderType
+public interface AddressSpace {
+    /** {@code AS_UNEVICTABLE}: folios of this mapping go on the unevictable list. */
+    int AS_UNEVICTABLE = 1 << 0;
+    /** {@code AS_INACCESSIBLE} (guest_memfd): folios cannot be migrated ({@code -EOPNOTSUPP}). */
+    int AS_INACCESSIBLE = 1 << 1;
+    /** A shmem/tmpfs mapping: swap-backed, counted in {@code nr_shmem}. */
+    int AS_SHMEM = 1 << 2;
+    /** The swap cache. */
+    int AS_SWAPCACHE = 1 << 3;
+    /** Dirty folios are accounted ({@code mapping_can_writeback}): {@code nr_dirty}, {@code nr_writeback}. */
+    int AS_WRITEBACK = 1 << 4;
+
+    /** An id unique among live address spaces. */
+    int id();
+
+    /** The driver type ({@code mm.mapping.type}). */
+    String type();
+
+    int flags();
+
+    /** The driver's object behind the mapping (an inode, a swap device …). */
+    Object host();
+
+    default boolean isShmem() {
+        return (flags() & AS_SHMEM) != 0;
+    }
+
+    default boolean isSwapCache() {
+        return (flags() & AS_SWAPCACHE) != 0;
+    }
+
+    /** Pages in the page cache ({@code nrpages}). */
+    long nrPages();
+
+    /** The file size in pages ({@code i_size >> PAGE_SHIFT}, rounded up); faults beyond it get SIGBUS. */
+    long sizePages();
+
+    /** Sets the file size in pages. */
+    void setSizePages(long pages);
+
+    /** The folio at {@code index} without taking a reference (the caller must hold the xa lock or the folio lock). */
+    int lookup(long index);
+
+    /** {@code filemap_get_folio()}: the folio at {@code index} with a reference, or {@link MemMap#NO_PFN}. */
+    int getFolio(long index);
+
+    /**
+     * {@code filemap_add_folio()}: inserts a locked folio at {@code index} (aligned to its size), sets its mapping
+     * and index, takes one reference per page and counts {@code nr_file_pages} (and {@code nr_shmem}). Returns 0
+     * or -EEXIST.
+     */
+    int addFolio(int folio, long index);
+
+    /**
+     * {@code filemap_remove_folio()}: removes a locked folio from the cache, clears its mapping, drops the cache's
+     * references and the counters.
+     */
+    void removeFolio(int folio);
+
+    /** The xa_lock of the page cache: {@link #replaceFolio} requires it. */
+    Lock xaLock();
+
+    /**
+     * {@code xas_store()} of {@code __folio_migrate_mapping}: points the cache slots of {@code oldFolio} at
+     * {@code newFolio}. Context: xa_lock held, both folios locked, {@code oldFolio}'s refcount frozen.
+     */
+    void replaceFolio(int oldFolio, int newFolio);
+
+    /** Visits the cached folios in index order until the visitor returns false (a snapshot walk). */
+    void forEachFolio(IntPredicate visitor);
+
+    /** {@code i_mmap}: the VMAs that map this file now. */
+    List<Vma> mappedVmas();
+
+    /** Reads a page-sized block of a folio's backing store into it; supplied by the driver at creation. */
+    @FunctionalInterface
+    interface ReadFolio {
+        /**
+         * {@code a_ops->read_folio}: fills the locked, newly allocated {@code folio} with the data at {@code index}
+         * and marks it uptodate. Returns 0 or a negative errno.
+         */
+        int readFolio(AddressSpace mapping, int folio, long index);
+    }
+}

@@ -1,0 +1,43 @@
+package org.pagemigrate.api.machine;
+
+import java.util.List;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** A task's address space ({@code struct mm_struct}): its VMAs, page table and RSS counters. */
+@ProviderType
+public interface Mm {
+    /** The task that owns the mm. */
+    Task owner();
+
+    /** The VMAs in address order (a snapshot). */
+    List<Vma> vmas();
+
+    /** {@code find_vma()}: the first VMA ending above {@code addr}, or {@code null}. */
+    Vma findVma(long addr);
+
+    /** {@code vma_lookup()}: the VMA containing {@code addr}, or {@code null}. */
+    default Vma vmaLookup(long addr) {
+        Vma v = findVma(addr);
+        return v != null && v.start() <= addr ? v : null;
+    }
+
+    /** {@code get_mm_counter(mm, MM_ANONPAGES)}. */
+    long anonPages();
+
+    /** {@code MM_FILEPAGES}. */
+    long filePages();
+
+    /** {@code MM_SHMEMPAGES}. */
+    long shmemPages();
+
+    /** {@code MM_SWAPENTS}. */
+    long swapEntries();
+
+    /** {@code get_mm_rss()}. */
+    default long rss() {
+        return anonPages() + filePages() + shmemPages();
+    }
+
+    /** Page-table pages in use ({@code mm_pgtables_bytes / PAGE_SIZE}). */
+    long pageTablePages();
+}

@@ -1,0 +1,12 @@
+package org.pagemigrate.api.migrate;
+
+/**
+ * {@code free_folio_t}: takes back a destination folio migration did not use. When {@code null} is passed to
+ * {@link MigrationService#migratePages}, the core drops the reference ({@code folio_put}).
+ *
+ * @param <T> the {@code private} argument of {@link MigrationService#migratePages}
+ */
+@FunctionalInterface
+public interface FreeFolio<T> {
+    void free(int dst, T privateData);
+}
