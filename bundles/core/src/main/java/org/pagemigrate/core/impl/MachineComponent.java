@@ -1,0 +1,106 @@
+package org.pagemigrate.core.impl;
+
+import java.util.function.Supplier;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.metatype.annotations.Designate;
+import org.pagemigrate.api.machine.AddressSpaces;
+import org.pagemigrate.api.machine.DebugVm;
+import org.pagemigrate.api.machine.Lru;
+import org.pagemigrate.api.machine.Machine;
+import org.pagemigrate.api.machine.MemMap;
+import org.pagemigrate.api.machine.PageAllocator;
+import org.pagemigrate.api.machine.PageTypes;
+import org.pagemigrate.api.machine.Rmap;
+import org.pagemigrate.api.machine.Tasks;
+import org.pagemigrate.api.machine.Topology;
+import org.pagemigrate.api.machine.Trace;
+import org.pagemigrate.api.machine.VmStat;
+
+/**
+ * Registers the {@link Machine} service for the configuration of PID {@value Machine#PID} (defaults without one).
+ * A new configuration deactivates this component and activates a new one with a fresh machine, so every
+ * consumer re-binds to a consistent set of facets.
+ */
+@Component(service = Machine.class, configurationPid = Machine.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
+        immediate = true)
+@Designate(ocd = MachineConfig.class)
+public class MachineComponent implements Machine {
+    private SimMachine machine;
+
+    @Activate
+    void activate(MachineConfig config) {
+        machine = new SimMachine(SimMachine.Config.of(config));
+    }
+
+    @Override
+    public Topology topology() {
+        return machine.topology();
+    }
+
+    @Override
+    public MemMap memMap() {
+        return machine.memMap();
+    }
+
+    @Override
+    public PageAllocator allocator() {
+        return machine.allocator();
+    }
+
+    @Override
+    public Lru lru() {
+        return machine.lru();
+    }
+
+    @Override
+    public Tasks tasks() {
+        return machine.tasks();
+    }
+
+    @Override
+    public Rmap rmap() {
+        return machine.rmap();
+    }
+
+    @Override
+    public AddressSpaces addressSpaces() {
+        return machine.addressSpaces();
+    }
+
+    @Override
+    public VmStat vmstat() {
+        return machine.vmstat();
+    }
+
+    @Override
+    public Trace trace() {
+        return machine.trace();
+    }
+
+    @Override
+    public DebugVm debugVm() {
+        return machine.debugVm();
+    }
+
+    @Override
+    public PageTypes pageTypes() {
+        return machine.pageTypes();
+    }
+
+    @Override
+    public void preemptDisable() {
+        machine.preemptDisable();
+    }
+
+    @Override
+    public void preemptEnable() {
+        machine.preemptEnable();
+    }
+
+    @Override
+    public <T> T stopMachine(Supplier<T> fn) {
+        return machine.stopMachine(fn);
+    }
+}
