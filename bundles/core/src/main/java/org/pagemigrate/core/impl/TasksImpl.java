@@ -342,7 +342,7 @@ final class TasksImpl implements Tasks {
             mmi.mmapLock.writeLock().unlock();
         }
         if ((flags & (Mman.MAP_POPULATE | Mman.MAP_LOCKED)) != 0) {
-            int rc = populate(t, start, len, (prot & Mman.PROT_WRITE) != 0);
+            int rc = mmPopulate(t, start, len);
             if (rc < 0 && rc != Errno.ENOMEM.neg()) {
                 return rc;
             }
@@ -683,7 +683,7 @@ final class TasksImpl implements Tasks {
             return rc;
         }
         if (lock) {
-            rc = populate(t, s, end - s, false);
+            rc = mmPopulate(t, s, end - s);
             if (rc < 0) {
                 return Errno.ENOMEM.neg();
             }
@@ -850,6 +850,32 @@ final class TasksImpl implements Tasks {
                     return rc;
                 }
             }
+        }
+        return 0;
+    }
+
+    /**
+     * {@code populate_vma_page_range()}: faults the range in, with write faults in private writable mappings so
+     * that copy-on-write is broken up front, read faults elsewhere.
+     */
+    private int mmPopulate(TaskImpl t, long start, long len) {
+        MmImpl mmi = liveMm(t);
+        if (mmi == null) {
+            return Errno.ESRCH.neg();
+        }
+        for (long a = start; a < start + len;) {
+            Vma v = mmi.findVma(a);
+            if (v == null || v.start() >= start + len) {
+                break;
+            }
+            long s = Math.max(a, v.start());
+            long e = Math.min(start + len, v.end());
+            boolean write = (v.flags() & (Vma.VM_WRITE | Vma.VM_SHARED)) == Vma.VM_WRITE;
+            int rc = populate(t, s, e - s, write);
+            if (rc < 0) {
+                return rc;
+            }
+            a = e;
         }
         return 0;
     }

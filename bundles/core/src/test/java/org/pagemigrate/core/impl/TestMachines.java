@@ -35,6 +35,23 @@ final class TestMachines {
         return a;
     }
 
+    /**
+     * An allocation owned by the test, tagged as a kernel allocation ({@code PageTypes.KERNEL}) so that the
+     * invariant check does not report it as leaked. Returns NO_PFN on failure.
+     */
+    static int alloc(SimMachine m, int gfp, int order, int nid, org.pagemigrate.api.mm.NodeMask mask) {
+        m.preemptDisable();
+        try {
+            int pfn = m.allocator().allocFolio(gfp, order, nid, mask);
+            if (pfn != org.pagemigrate.api.machine.MemMap.NO_PFN) {
+                m.memMap().setPageType(pfn, org.pagemigrate.api.machine.PageTypes.KERNEL);
+            }
+            return pfn;
+        } finally {
+            m.preemptEnable();
+        }
+    }
+
     static void assertClean(SimMachine m) {
         List<String> v = m.debugVm().verify();
         assertEquals("invariant violations: " + String.join("\n", v), List.of(), v);
