@@ -38,6 +38,12 @@ public interface FolioList {
     /** {@code list_add()}: at the front. */
     void addHead(int pfn);
 
+    /**
+     * {@code list_add(new, prev)}: inserts {@code pfn} right after {@code pos} ({@link #NO_PFN}: at the front).
+     * {@code pos} must be on this list, {@code pfn} on none.
+     */
+    void addAfter(int pos, int pfn);
+
     /** {@code list_del()}: {@code pfn} must be on this list. */
     void remove(int pfn);
 

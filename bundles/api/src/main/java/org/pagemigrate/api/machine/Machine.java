@@ -65,6 +65,22 @@ public interface Machine {
     /** {@code preempt_enable()}: ends the innermost section. */
     void preemptEnable();
 
+    /** {@code preempt_count()}: how deeply the calling thread's sections are nested (0: not in atomic context). */
+    int preemptCount();
+
+    /**
+     * {@code memalloc_noreclaim_save()}: marks the calling thread {@code PF_MEMALLOC} (it is reclaiming or compacting
+     * for an allocation: direct compaction must never sleep on a folio lock). Returns the previous state for
+     * {@link #memallocRestore}.
+     */
+    boolean memallocSave();
+
+    /** {@code memalloc_noreclaim_restore()}. */
+    void memallocRestore(boolean saved);
+
+    /** {@code current->flags & PF_MEMALLOC}. */
+    boolean isMemalloc();
+
     /**
      * {@code stop_machine()}: runs {@code fn} once no CPU is inside a {@link #preemptDisable()} section, keeping
      * new sections out until it returns. Only short, read-mostly work belongs here (the invariant check).

@@ -127,6 +127,13 @@ public interface MemMap {
         return mapcount(pfn) > 0;
     }
 
+    /**
+     * {@code folio_expected_ref_count()} (include/linux/mm.h): one reference per page from the swap cache, for
+     * non-anonymous folios one per page from the page cache (when {@code folio->mapping} is set) and one for
+     * PG_private, plus the mapcount. The caller adds the references it holds itself.
+     */
+    int expectedRefCount(int folio);
+
     /** {@code folio_mapping()}: the address space of a page-cache or swap-cache folio, or {@code null}. */
     AddressSpace mapping(int pfn);
 
@@ -141,6 +148,15 @@ public interface MemMap {
 
     /** Sets the folio's anon_vma and {@link PageFlag#ANON} ({@code __folio_set_anon}). */
     void setAnonVma(int pfn, AnonVma anonVma);
+
+    /**
+     * {@code dst->mapping = src->mapping}: copies the raw mapping (address space or anon_vma, with
+     * {@link PageFlag#ANON}), even when the anon_vma it names is gone. Context: both folios locked.
+     */
+    void copyMapping(int dst, int src);
+
+    /** Whether {@code folio->mapping} is set at all (an address space or an anon_vma, live or not). */
+    boolean hasMapping(int pfn);
 
     /** {@code folio->index}: page offset in the mapping, or the linear page index for anonymous folios. */
     long index(int pfn);

@@ -46,6 +46,22 @@ public interface Rmap {
     /** {@code put_anon_vma()}. */
     void putAnonVma(AnonVma anonVma);
 
+    /**
+     * {@code split_folio_to_list()}: splits a large folio into base folios. Each PMD mapping becomes PTEs (through
+     * migration entries), the refcount is frozen at the references the caller and the cache hold, every piece gets
+     * its own metadata, and the pieces are mapped again (zero-filled anonymous pieces map the shared zero page).
+     * Pieces go on the LRU after the head, or, when {@code list} is not null (the folio was isolated), on
+     * {@code list} with their own isolation reference. Counts {@code thp_split_page} /
+     * {@code thp_split_page_failed}.
+     *
+     * <p>Context: folio locked, the caller holds one reference (its isolation reference when isolated); not in
+     * atomic context. The head stays locked; the other pieces are unlocked.
+     *
+     * @return 0; -EAGAIN if someone else holds a reference (the folio is left as it was); -EBUSY for an anonymous
+     *         folio without anon_vma; -EINVAL for a base folio
+     */
+    int splitFolio(int folio, FolioList list);
+
     /** Every place the folio is mapped now, for diagnostics ({@code rmap_walk} with a recording visitor). */
     List<Mapping> mappings(int folio);
 

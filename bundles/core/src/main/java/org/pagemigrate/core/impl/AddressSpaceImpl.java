@@ -169,17 +169,15 @@ final class AddressSpaceImpl implements AddressSpace {
         }
     }
 
-    /** The node counters a cached folio is in: nr_file_pages, nr_shmem, nr_swapcached. */
+    /** The node counters a cached folio is in: nr_file_pages, and nr_shmem or nr_swapcached. */
     void accountCache(int folio, long nr) {
         VmStatImpl vs = m.vmstatImpl();
         int nid = m.topologyImpl().pfnToNid(folio);
+        vs.modNode(nid, VmStatItem.NR_FILE_PAGES, nr);
         if (isSwapCache()) {
             vs.modNode(nid, VmStatItem.NR_SWAPCACHED, nr);
-        } else {
-            vs.modNode(nid, VmStatItem.NR_FILE_PAGES, nr);
-            if (isShmem()) {
-                vs.modNode(nid, VmStatItem.NR_SHMEM, nr);
-            }
+        } else if (isShmem()) {
+            vs.modNode(nid, VmStatItem.NR_SHMEM, nr);
         }
     }
 

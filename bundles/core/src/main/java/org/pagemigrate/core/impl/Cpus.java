@@ -32,6 +32,8 @@ final class Cpus {
         int nid;
         /** The simulated CPU number the thread runs as (for traces). */
         int cpu;
+        /** {@code PF_MEMALLOC}. */
+        boolean memalloc;
         /** Scratch of the last {@link PageTable#walk}: the table array, the index, whether it was a PMD entry. */
         long[] walkTable;
         int walkIndex;

@@ -202,7 +202,11 @@ final class DebugVmImpl implements DebugVm {
         if ((f & PageFlag.SWAPCACHE.mask) != 0) {
             refs += nr;
         } else if ((f & PageFlag.ANON.mask) == 0 && mm.mapping[pfn] != 0) {
-            refs += nr;
+            // the cache holds references only while the folio is in it (migration moves the slot first)
+            AddressSpace as = mm.mapping(pfn);
+            if (as instanceof AddressSpaceImpl && ((AddressSpaceImpl) as).lookup(mm.index(pfn)) == pfn) {
+                refs += nr;
+            }
         }
         if ((f & PageFlag.PRIVATE.mask) != 0) {
             refs++;
@@ -445,6 +449,7 @@ final class DebugVmImpl implements DebugVm {
                 }
             }
             if ((f & PageFlag.SWAPCACHE.mask) != 0) {
+                w[2] += nr;
                 w[4] += nr;
             }
             if ((f & PageFlag.WRITEBACK.mask) != 0) {

@@ -96,8 +96,12 @@ final class FolioListImpl implements FolioList {
         size--;
     }
 
-    /** {@code list_add()} after {@code pos}, which must be on this list. */
-    void addAfter(int pos, int pfn) {
+    @Override
+    public void addAfter(int pos, int pfn) {
+        if (pos == NO_PFN) {
+            addHead(pfn);
+            return;
+        }
         int n = next[pos];
         prev[pfn] = pos;
         next[pfn] = n;

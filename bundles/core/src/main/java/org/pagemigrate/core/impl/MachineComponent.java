@@ -100,7 +100,27 @@ public class MachineComponent implements Machine {
     }
 
     @Override
+    public int preemptCount() {
+        return machine.preemptCount();
+    }
+
+    @Override
     public <T> T stopMachine(Supplier<T> fn) {
         return machine.stopMachine(fn);
+    }
+
+    @Override
+    public boolean memallocSave() {
+        return machine.memallocSave();
+    }
+
+    @Override
+    public void memallocRestore(boolean saved) {
+        machine.memallocRestore(saved);
+    }
+
+    @Override
+    public boolean isMemalloc() {
+        return machine.isMemalloc();
     }
 }

@@ -274,8 +274,28 @@ final class MemMapImpl implements MemMap {
     }
 
     @Override
+    public int expectedRefCount(int folio) {
+        long f = flags(folio);
+        int type = pageType(folio);
+        if (type != 0 && (f & PageFlag.HUGETLB.mask) == 0) {
+            return 0;
+        }
+        int order = order(folio);
+        int refs = (f & PageFlag.SWAPCACHE.mask) != 0 ? 1 << order : 0;
+        if ((f & PageFlag.ANON.mask) == 0) {
+            refs += mapping[folio] != 0 ? 1 << order : 0;
+            refs += (f & PageFlag.PRIVATE.mask) != 0 ? 1 : 0;
+        }
+        return refs + mapcount(folio);
+    }
+
+    @Override
     public AddressSpace mapping(int pfn) {
-        if (test(pfn, PageFlag.ANON)) {
+        long f = flags(pfn);
+        if ((f & PageFlag.SWAPCACHE.mask) != 0) {
+            return machine.addressSpacesImpl().swapSpace(org.pagemigrate.api.mm.SwapEntry.type(priv[pfn]));
+        }
+        if ((f & PageFlag.ANON.mask) != 0) {
             return null;
         }
         Object o = mappings.get(mapping[pfn]);
@@ -310,6 +330,21 @@ final class MemMapImpl implements MemMap {
         } else {
             set(pfn, PageFlag.ANON);
         }
+    }
+
+    @Override
+    public void copyMapping(int dst, int src) {
+        mapping[dst] = mapping[src];
+        if (test(src, PageFlag.ANON)) {
+            set(dst, PageFlag.ANON);
+        } else {
+            clear(dst, PageFlag.ANON);
+        }
+    }
+
+    @Override
+    public boolean hasMapping(int pfn) {
+        return mapping[pfn] != 0;
     }
 
     void setMappingId(int pfn, int id) {

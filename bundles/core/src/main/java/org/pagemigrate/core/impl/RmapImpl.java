@@ -370,7 +370,8 @@ final class RmapImpl implements Rmap {
      * @return 0, -EAGAIN when someone else holds a reference (the folio is mapped again as it was), -EBUSY for an
      *         anonymous folio without anon_vma, -EINVAL for a base folio
      */
-    int splitFolio(int folio, FolioList list) {
+    @Override
+    public int splitFolio(int folio, FolioList list) {
         if (!mm.isLarge(folio)) {
             return org.pagemigrate.api.mm.Errno.EINVAL.neg();
         }

@@ -199,8 +199,31 @@ final class SimMachine implements Machine {
     }
 
     @Override
+    public int preemptCount() {
+        return cpus.current().depth;
+    }
+
+    @Override
     public <T> T stopMachine(Supplier<T> fn) {
         return cpus.stopMachine(fn);
+    }
+
+    @Override
+    public boolean memallocSave() {
+        Cpus.Slot s = cpus.current();
+        boolean old = s.memalloc;
+        s.memalloc = true;
+        return old;
+    }
+
+    @Override
+    public void memallocRestore(boolean saved) {
+        cpus.current().memalloc = saved;
+    }
+
+    @Override
+    public boolean isMemalloc() {
+        return cpus.current().memalloc;
     }
 
     // ---- package-private wiring ----

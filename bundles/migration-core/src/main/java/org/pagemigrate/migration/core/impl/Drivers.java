@@ -1,0 +1,228 @@
+package org.pagemigrate.migration.core.impl;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.pagemigrate.api.migrate.AddressSpaceOperations;
+import org.pagemigrate.api.migrate.MovableOperations;
+import org.pagemigrate.api.mm.Errno;
+
+/**
+ * The whiteboard of page-type drivers: {@link AddressSpaceOperations} by {@code mm.mapping.type} and
+ * {@link MovableOperations} by {@code mm.movable.type}, each type's drivers kept sorted so that the first is the one
+ * to use (highest {@code service.ranking}, then lowest {@code service.id}).
+ *
+ * <h2>Drivers come and go. The rules are:</h2>
+ * <ul>
+ * <li>a new driver is used for the next folio of its type ({@link #add});</li>
+ * <li>a departing driver gets no new calls; {@link #remove} returns once the calls in flight have finished (or after
+ *     {@link #DEPARTURE_WAIT_SECONDS}), so the driver is still active while they run;</li>
+ * <li>a call that throws or returns a value that is neither 0 nor a negative errno is a permanent failure of that
+ *     folio; the first such event of each driver is logged.</li>
+ * </ul>
+ * Lookups are lock-free (a copy-on-write array per type); the registry's monitor is held only to change the arrays,
+ * never while a driver runs.
+ */
+final class Drivers {
+    static final Logger LOG = Logger.getLogger("org.pagemigrate.migration");
+    static final long DEPARTURE_WAIT_SECONDS = 30;
+
+    /** One registration of a driver service for one type. */
+    static final class Driver<T> {
+        final T ops;
+        final String type;
+        final int ranking;
+        final long serviceId;
+        final String bundle;
+        /** A {@link MovableOperations} registration (else {@link AddressSpaceOperations}). */
+        final boolean movable;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicLong calls = new AtomicLong();
+        final AtomicLong failures = new AtomicLong();
+        volatile boolean departing;
+        volatile boolean warned;
+
+        Driver(T ops, boolean movable, String type, int ranking, long serviceId, String bundle) {
+            this.movable = movable;
+            this.ops = ops;
+            this.type = type;
+            this.ranking = ranking;
+            this.serviceId = serviceId;
+            this.bundle = bundle;
+        }
+
+        /** Starts a call; false when the driver is departing (treat it as absent). */
+        boolean enter() {
+            inFlight.incrementAndGet();
+            if (departing) {
+                exit();
+                return false;
+            }
+            calls.incrementAndGet();
+            return true;
+        }
+
+        void exit() {
+            if (inFlight.decrementAndGet() == 0 && departing) {
+                synchronized (this) {
+                    notifyAll();
+                }
+            }
+        }
+
+        /** Logs a misbehaviour once per driver and counts it. Returns the errno the folio fails with. */
+        int misbehaved(String what, Throwable t) {
+            failures.incrementAndGet();
+            if (!warned) {
+                warned = true;
+                LOG.log(Level.WARNING, "driver " + bundle + " (service " + serviceId + ", type " + type + ") " + what
+                        + "; the folio fails and goes back (logged once per driver)", t);
+            }
+            return Errno.EINVAL.neg();
+        }
+
+        /** Checks a callback's return value: 0 or a known negative errno, else a misbehaviour. */
+        int checked(int rc, String callback) {
+            if (rc == 0 || (rc < 0 && Errno.ofReturn(rc) != null)) {
+                return rc;
+            }
+            return misbehaved(callback + " returned " + rc, null);
+        }
+
+        void awaitIdle() {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEPARTURE_WAIT_SECONDS);
+            synchronized (this) {
+                while (inFlight.get() > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        LOG.warning("driver " + bundle + " (type " + type + ") still has " + inFlight.get()
+                                + " calls in flight after " + DEPARTURE_WAIT_SECONDS + " s; letting it go");
+                        return;
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(this, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private static final Comparator<Driver<?>> ORDER = Comparator.<Driver<?>>comparingInt(d -> -d.ranking)
+            .thenComparingLong(d -> d.serviceId);
+
+    private final Map<String, Driver<AddressSpaceOperations>[]> aops = new ConcurrentHashMap<>();
+    private final Map<String, Driver<MovableOperations>[]> movable = new ConcurrentHashMap<>();
+
+    /** The driver to use for an address-space type, or null. */
+    Driver<AddressSpaceOperations> aops(String type) {
+        Driver<AddressSpaceOperations>[] ds = aops.get(type);
+        return ds == null ? null : ds[0];
+    }
+
+    /** The driver serving a movable page type, or null. */
+    Driver<MovableOperations> movable(String type) {
+        if (type == null) {
+            return null;
+        }
+        Driver<MovableOperations>[] ds = movable.get(type);
+        return ds == null ? null : ds[0];
+    }
+
+    @SuppressWarnings("unchecked")
+    private synchronized <T> void add(Map<String, Driver<T>[]> map, Driver<T> d) {
+        Driver<T>[] old = map.get(d.type);
+        Driver<T>[] n = old == null ? new Driver[] {d} : Arrays.copyOf(old, old.length + 1);
+        n[n.length - 1] = d;
+        Arrays.sort(n, ORDER);
+        map.put(d.type, n);
+    }
+
+    @SuppressWarnings("unchecked")
+    private synchronized <T> List<Driver<T>> removeService(Map<String, Driver<T>[]> map, long serviceId) {
+        List<Driver<T>> gone = new ArrayList<>();
+        for (Map.Entry<String, Driver<T>[]> e : map.entrySet()) {
+            List<Driver<T>> keep = new ArrayList<>();
+            for (Driver<T> d : e.getValue()) {
+                if (d.serviceId == serviceId) {
+                    d.departing = true;
+                    gone.add(d);
+                } else {
+                    keep.add(d);
+                }
+            }
+            if (keep.size() != e.getValue().length) {
+                if (keep.isEmpty()) {
+                    map.remove(e.getKey());
+                } else {
+                    map.put(e.getKey(), keep.toArray(new Driver[0]));
+                }
+            }
+        }
+        return gone;
+    }
+
+    void addAops(AddressSpaceOperations ops, String[] types, int ranking, long serviceId, String bundle) {
+        for (String t : types) {
+            add(aops, new Driver<>(ops, false, t, ranking, serviceId, bundle));
+        }
+    }
+
+    void addMovable(MovableOperations ops, String type, int ranking, long serviceId, String bundle) {
+        add(movable, new Driver<>(ops, true, type, ranking, serviceId, bundle));
+    }
+
+    /** Removes a service's registrations and waits for its calls in flight; returns the removed registrations. */
+    List<Driver<AddressSpaceOperations>> removeAops(long serviceId) {
+        List<Driver<AddressSpaceOperations>> gone = removeService(aops, serviceId);
+        gone.forEach(Driver::awaitIdle);
+        return gone;
+    }
+
+    List<Driver<MovableOperations>> removeMovable(long serviceId) {
+        List<Driver<MovableOperations>> gone = removeService(movable, serviceId);
+        gone.forEach(Driver::awaitIdle);
+        return gone;
+    }
+
+    /** Every registration, active ones first within each type. */
+    List<Driver<?>> all() {
+        List<Driver<?>> out = new ArrayList<>();
+        for (Driver<AddressSpaceOperations>[] ds : aops.values()) {
+            out.addAll(Arrays.asList(ds));
+        }
+        for (Driver<MovableOperations>[] ds : movable.values()) {
+            out.addAll(Arrays.asList(ds));
+        }
+        return out;
+    }
+
+    boolean isActive(Driver<?> d) {
+        Driver<?>[] ds = d.movable ? movable.get(d.type) : aops.get(d.type);
+        return ds != null && ds[0] == d;
+    }
+
+    /** Types with a registered {@link AddressSpaceOperations}. */
+    static String[] types(Object prop) {
+        if (prop instanceof String[]) {
+            return (String[]) prop;
+        }
+        if (prop instanceof String) {
+            return new String[] {(String) prop};
+        }
+        if (prop instanceof java.util.Collection) {
+            return ((java.util.Collection<?>) prop).stream().map(String::valueOf).toArray(String[]::new);
+        }
+        return new String[0];
+    }
+}
