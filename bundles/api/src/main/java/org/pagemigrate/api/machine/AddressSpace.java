@@ -50,11 +50,21 @@ public interface AddressSpace {
     /** Pages in the page cache ({@code nrpages}). */
     long nrPages();
 
-    /** The file size in pages ({@code i_size >> PAGE_SHIFT}, rounded up); faults beyond it get SIGBUS. */
-    long sizePages();
+    /** The file size in bytes ({@code i_size}). */
+    long size();
 
-    /** Sets the file size in pages. */
-    void setSizePages(long pages);
+    /** Sets the file size in bytes ({@code i_size_write}); pages beyond it are not truncated by this call. */
+    void setSize(long bytes);
+
+    /** The file size in pages, rounded up; faults beyond it get SIGBUS. */
+    default long sizePages() {
+        return (size() + Machine.PAGE_SIZE - 1) >>> Machine.PAGE_SHIFT;
+    }
+
+    /** Sets the file size to {@code pages} pages. */
+    default void setSizePages(long pages) {
+        setSize(pages << Machine.PAGE_SHIFT);
+    }
 
     /** The folio at {@code index} without taking a reference (the caller must hold the xa lock or the folio lock). */
     int lookup(long index);
@@ -90,13 +100,30 @@ public interface AddressSpace {
     /** {@code i_mmap}: the VMAs that map this file now. */
     List<Vma> mappedVmas();
 
-    /** Reads a page-sized block of a folio's backing store into it; supplied by the driver at creation. */
+    /**
+     * The backing store of an address space, supplied by its driver at creation: how page-cache misses are filled
+     * and how dirty folios are written back ({@code a_ops->read_folio}, {@code a_ops->writepage}).
+     */
     @FunctionalInterface
     interface ReadFolio {
+        /** {@link #writeFolio} finished the write itself: the core ends writeback. */
+        int WRITE_DONE = 1;
+
         /**
          * {@code a_ops->read_folio}: fills the locked, newly allocated {@code folio} with the data at {@code index}
-         * and marks it uptodate. Returns 0 or a negative errno.
+         * and marks it uptodate. Context: may sleep. Returns 0 or a negative errno.
          */
         int readFolio(AddressSpace mapping, int folio, long index);
+
+        /**
+         * {@code a_ops->writepage}: writes a locked folio whose dirty bit was just cleared and which is now under
+         * writeback. Return {@link #WRITE_DONE} when the data is written (the core ends writeback), 0 when the write
+         * was started and the driver will call {@link AddressSpaces#folioEndWriteback} on completion (from any
+         * thread), or a negative errno (the folio is dirtied again and writeback ended). The default has nothing to
+         * write to.
+         */
+        default int writeFolio(AddressSpace mapping, int folio, long index) {
+            return WRITE_DONE;
+        }
     }
 }

@@ -48,8 +48,30 @@ public interface AddressSpaces {
 
     /**
      * {@code try_to_free_buffers()}: detaches the folio's private data when it is a {@link BufferHeads} whose
-     * buffers are all clean, unlocked and unreferenced (or any other private object is releasable); returns whether
-     * the folio has no private data afterwards. Context: folio locked.
+     * buffers are all clean, unlocked and unreferenced; other private objects are not releasable here. Returns
+     * whether the folio has no private data afterwards. Context: folio locked.
      */
     boolean tryToFreeBuffers(int folio);
+
+    /**
+     * {@code filemap_read()}: copies up to {@code len} bytes of the file at {@code pos} into {@code buf}, reading
+     * missing folios through the driver. Each folio is held by a reference (not its lock) while it is copied, so a
+     * migration of it at that moment fails with -EAGAIN. Returns the bytes read (0 at end of file) or a negative errno.
+     * Context: may sleep.
+     */
+    long read(AddressSpace mapping, long pos, byte[] buf, int off, int len);
+
+    /**
+     * {@code generic_perform_write()}: copies {@code len} bytes into the file at {@code pos}, each folio locked while
+     * it is written ({@code write_begin}/{@code write_end}), marking it uptodate and dirty and growing {@code i_size}.
+     * Returns the bytes written or a negative errno (-ENOMEM, -EIO, -EFBIG). Context: may sleep.
+     */
+    long write(AddressSpace mapping, long pos, byte[] buf, int off, int len);
+
+    /**
+     * {@code filemap_write_and_wait()} ({@code wait}) or {@code filemap_fdatawrite()}: every dirty folio is locked,
+     * cleaned in the page tables ({@code folio_mkclean}), put under writeback and handed to the driver's
+     * {@code writeFolio}. Returns the folios written or a negative errno. Context: may sleep.
+     */
+    long writeback(AddressSpace mapping, boolean wait);
 }

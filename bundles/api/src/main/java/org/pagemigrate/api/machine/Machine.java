@@ -51,6 +51,9 @@ public interface Machine {
     /** The invariant check (CONFIG_DEBUG_VM over the whole machine). */
     DebugVm debugVm();
 
+    /** Swap devices, the swap cache and reclaim. */
+    Swap swap();
+
     /** The page types non-LRU movable pages are tagged with ({@code PGTY_*}). */
     PageTypes pageTypes();
 

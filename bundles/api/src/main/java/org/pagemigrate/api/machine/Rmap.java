@@ -47,6 +47,19 @@ public interface Rmap {
     void putAnonVma(AnonVma anonVma);
 
     /**
+     * {@code folio_mkclean()}: write-protects and cleans every PTE that maps the folio, so that the next store faults
+     * and dirties the folio again (write-notify). Returns the number of entries cleaned. Context: folio locked.
+     */
+    int folioMkclean(int folio);
+
+    /**
+     * {@code try_to_unmap()} for reclaim: every mapping of the folio goes away: an anonymous folio in the swap cache
+     * leaves a swap entry for {@code folio->swap} ({@code MM_SWAPENTS}), a file folio simply disappears from the page
+     * table (a dirty PTE dirties the folio). Returns whether the folio is unmapped. Context: folio locked.
+     */
+    boolean tryToUnmap(int folio, int flags);
+
+    /**
      * {@code split_folio_to_list()}: splits a large folio into base folios. Each PMD mapping becomes PTEs (through
      * migration entries), the refcount is frozen at the references the caller and the cache hold, every piece gets
      * its own metadata, and the pieces are mapped again (zero-filled anonymous pieces map the shared zero page).

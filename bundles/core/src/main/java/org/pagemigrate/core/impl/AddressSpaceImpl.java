@@ -41,7 +41,7 @@ final class AddressSpaceImpl implements AddressSpace {
     final ReentrantReadWriteLock iMmapLock = new ReentrantReadWriteLock();
     private final List<VmaImpl> iMmap = new ArrayList<>();
     private volatile long nrPages;
-    private volatile long sizePages;
+    private volatile long size;
     /** The swap type this space caches, for swap-cache spaces; -1 otherwise. */
     volatile int swapType = -1;
     volatile boolean dead;
@@ -82,16 +82,16 @@ final class AddressSpaceImpl implements AddressSpace {
     }
 
     @Override
-    public long sizePages() {
-        return sizePages;
+    public long size() {
+        return size;
     }
 
     @Override
-    public void setSizePages(long pages) {
-        if (pages < 0) {
+    public void setSize(long bytes) {
+        if (bytes < 0) {
             throw new IllegalArgumentException("negative size");
         }
-        sizePages = pages;
+        size = bytes;
     }
 
     boolean accountsWriteback() {

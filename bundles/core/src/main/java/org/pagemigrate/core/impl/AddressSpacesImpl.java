@@ -7,6 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.AddressSpaces;
 import org.pagemigrate.api.machine.BufferHeads;
+import org.pagemigrate.api.machine.Machine;
+import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.mm.Errno;
 import org.pagemigrate.api.mm.PageFlag;
 import org.pagemigrate.api.mm.Pte;
@@ -130,6 +132,10 @@ final class AddressSpacesImpl implements AddressSpaces {
 
     @Override
     public boolean folioClearDirtyForIo(int folio) {
+        // folio_clear_dirty_for_io(): write-protect the mappings first, so the next store faults and re-dirties it
+        if (mm.isMapped(folio)) {
+            m.rmapImpl().folioMkclean(folio);
+        }
         m.preemptDisable();
         try {
             if (!mm.testAndClear(folio, PageFlag.DIRTY)) {
@@ -183,5 +189,226 @@ final class AddressSpacesImpl implements AddressSpaces {
         }
         mm.detachPrivate(folio);
         return true;
+    }
+
+    // ---- file I/O through the page cache ----
+
+    /**
+     * The folio at {@code index} with a reference, uptodate; read through the driver if it is missing
+     * ({@code filemap_get_folio} + {@code filemap_read_folio}). With {@code lock}, returned locked
+     * ({@code write_begin}). Returns the folio or a negative errno.
+     */
+    private int grabFolio(AddressSpaceImpl as, long index, boolean lock, boolean needData) {
+        for (;;) {
+            int folio = as.getFolio(index);
+            if (folio != MemMap.NO_PFN) {
+                if (!lock && mm.test(folio, PageFlag.UPTODATE)) {
+                    return folio;
+                }
+                mm.lock(folio);
+                if (as.lookup(index) != folio) {
+                    mm.unlock(folio);
+                    mm.put(folio);
+                    continue;
+                }
+                if (!mm.test(folio, PageFlag.UPTODATE) && needData) {
+                    int rc = fill(as, folio, index);
+                    if (rc < 0) {
+                        mm.unlock(folio);
+                        mm.put(folio);
+                        return rc;
+                    }
+                }
+                if (!lock) {
+                    mm.unlock(folio);
+                }
+                return folio;
+            }
+            int gfp = org.pagemigrate.api.mm.Gfp.HIGHUSER_MOVABLE;
+            int rc;
+            m.preemptDisable();
+            try {
+                folio = m.allocator().allocFolio(gfp, 0, -1, null);
+                if (folio == MemMap.NO_PFN) {
+                    return Errno.ENOMEM.neg();
+                }
+                mm.trylock(folio);
+                if (as.isShmem()) {
+                    mm.set(folio, PageFlag.SWAPBACKED);
+                }
+                rc = as.addFolio(folio, index);
+                if (rc == 0) {
+                    m.lruImpl().folioAddLru(folio);
+                }
+            } finally {
+                m.preemptEnable();
+            }
+            if (rc < 0) {
+                mm.unlock(folio);
+                mm.put(folio);
+                if (rc == Errno.EEXIST.neg()) {
+                    continue;
+                }
+                return rc;
+            }
+            if (needData || as.readFolio == null) {
+                rc = fill(as, folio, index);
+                if (rc < 0) {
+                    as.removeFolio(folio);
+                    mm.unlock(folio);
+                    mm.put(folio);
+                    return rc;
+                }
+            }
+            if (!lock) {
+                mm.unlock(folio);
+            }
+            return folio;
+        }
+    }
+
+    /** {@code filemap_read_folio()}: the driver fills a locked folio; without one it is zeroes. */
+    private int fill(AddressSpaceImpl as, int folio, long index) {
+        if (as.readFolio == null) {
+            mm.clear(folio);
+            mm.set(folio, PageFlag.UPTODATE);
+            return 0;
+        }
+        int rc = as.readFolio.readFolio(as, folio, index);
+        if (rc == 0 && !mm.test(folio, PageFlag.UPTODATE)) {
+            rc = Errno.EIO.neg();
+        }
+        return rc;
+    }
+
+    @Override
+    public long read(AddressSpace mapping, long pos, byte[] buf, int off, int len) {
+        AddressSpaceImpl as = (AddressSpaceImpl) mapping;
+        if (pos < 0 || len < 0 || off < 0 || off + len > buf.length) {
+            return Errno.EINVAL.neg();
+        }
+        long size = as.size();
+        if (pos >= size) {
+            return 0;
+        }
+        int total = (int) Math.min(len, size - pos);
+        int done = 0;
+        while (done < total) {
+            long p = pos + done;
+            long index = p >>> Machine.PAGE_SHIFT;
+            int in = (int) (p & (Machine.PAGE_SIZE - 1));
+            int n = Math.min(total - done, Machine.PAGE_SIZE - in);
+            int folio = grabFolio(as, index, false, true);
+            if (folio < 0) {
+                return done > 0 ? done : folio;
+            }
+            int pfn = folio + (int) (index - mm.index(folio));
+            mm.read(pfn, in, buf, off + done, n);
+            mm.put(folio);
+            done += n;
+        }
+        return done;
+    }
+
+    @Override
+    public long write(AddressSpace mapping, long pos, byte[] buf, int off, int len) {
+        AddressSpaceImpl as = (AddressSpaceImpl) mapping;
+        if (pos < 0 || len < 0 || off < 0 || off + len > buf.length) {
+            return Errno.EINVAL.neg();
+        }
+        if (pos + len > (1L << 44)) {
+            return Errno.EFBIG.neg();
+        }
+        int done = 0;
+        while (done < len) {
+            long p = pos + done;
+            long index = p >>> Machine.PAGE_SHIFT;
+            int in = (int) (p & (Machine.PAGE_SIZE - 1));
+            int n = Math.min(len - done, Machine.PAGE_SIZE - in);
+            boolean partial = in != 0 || n != Machine.PAGE_SIZE;
+            boolean needData = partial && index < as.sizePages();
+            int folio = grabFolio(as, index, true, needData);
+            if (folio < 0) {
+                return done > 0 ? done : folio;
+            }
+            if (!mm.test(folio, PageFlag.UPTODATE)) {
+                // a new folio only partly written: the rest is zeroes (beyond the old end of file)
+                mm.clear(folio);
+            }
+            int pfn = folio + (int) (index - mm.index(folio));
+            mm.write(pfn, in, buf, off + done, n);
+            mm.set(folio, PageFlag.UPTODATE);
+            folioMarkDirty(folio);
+            mm.unlock(folio);
+            mm.put(folio);
+            done += n;
+            synchronized (as) {
+                if (p + n > as.size()) {
+                    as.setSize(p + n);
+                }
+            }
+        }
+        return done;
+    }
+
+    @Override
+    public long writeback(AddressSpace mapping, boolean wait) {
+        AddressSpaceImpl as = (AddressSpaceImpl) mapping;
+        List<Integer> dirty = new ArrayList<>();
+        as.forEachFolio(f -> {
+            if (mm.test(f, PageFlag.DIRTY) || mm.isMapped(f)) {
+                dirty.add(f);
+            }
+            return true;
+        });
+        List<Integer> written = new ArrayList<>();
+        List<Integer> held = new ArrayList<>();
+        for (int f : dirty) {
+            if (!mm.tryGet(f)) {
+                continue;
+            }
+            mm.lock(f);
+            if (as.lookup(as.cacheIndex(f)) != f) {
+                mm.unlock(f);
+                mm.put(f);
+                continue;
+            }
+            if (mm.test(f, PageFlag.WRITEBACK)) {
+                if (!wait) {
+                    mm.unlock(f);
+                    mm.put(f);
+                    continue;
+                }
+                mm.waitWriteback(f);
+            }
+            if (!folioClearDirtyForIo(f)) {
+                mm.unlock(f);
+                mm.put(f);
+                continue;
+            }
+            folioStartWriteback(f);
+            int rc = as.readFolio == null ? AddressSpace.ReadFolio.WRITE_DONE
+                    : as.readFolio.writeFolio(as, f, as.cacheIndex(f));
+            if (rc < 0) {
+                folioMarkDirty(f);
+                folioEndWriteback(f);
+            } else if (rc == AddressSpace.ReadFolio.WRITE_DONE) {
+                folioEndWriteback(f);
+            }
+            mm.unlock(f);
+            if (rc >= 0) {
+                written.add(f);
+            }
+            if (wait && rc >= 0) {
+                held.add(f);
+            } else {
+                mm.put(f);
+            }
+        }
+        for (int f : held) {
+            mm.waitWriteback(f);
+            mm.put(f);
+        }
+        return written.size();
     }
 }

@@ -90,6 +90,11 @@ public class MachineComponent implements Machine {
     }
 
     @Override
+    public org.pagemigrate.api.machine.Swap swap() {
+        return machine.swap();
+    }
+
+    @Override
     public void preemptDisable() {
         machine.preemptDisable();
     }

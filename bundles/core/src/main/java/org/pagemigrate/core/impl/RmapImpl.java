@@ -349,6 +349,113 @@ final class RmapImpl implements Rmap {
         return out;
     }
 
+    // ---- mkclean and unmap ----
+
+    @Override
+    public int folioMkclean(int folio) {
+        int[] cleaned = {0};
+        boolean[] dirty = {false};
+        m.preemptDisable();
+        try {
+            rmapWalk(folio, (vma, addr) -> {
+                long[] table = entryTable(vma.mm.pgtable, addr, mm.isLarge(folio));
+                if (table == null) {
+                    return true;
+                }
+                int i = mm.isLarge(folio) ? PageTable.pmdIndex(addr) : PageTable.pteIndex(addr);
+                synchronized (table) {
+                    for (;;) {
+                        long e = PageTable.get(table, i);
+                        if (!Pte.isPresent(e) || Pte.isSpecial(e) || Pte.pfn(e) != folio
+                                || (e & (Pte.RW | Pte.DIRTY)) == 0) {
+                            break;
+                        }
+                        if (PageTable.cas(table, i, e, e & ~(Pte.RW | Pte.DIRTY))) {
+                            cleaned[0]++;
+                            dirty[0] |= Pte.isDirty(e);
+                            break;
+                        }
+                    }
+                }
+                return true;
+            });
+        } finally {
+            m.preemptEnable();
+        }
+        if (cleaned[0] > 0) {
+            tryToUnmapFlush();
+        }
+        if (dirty[0]) {
+            transferDirty(folio);
+        }
+        return cleaned[0];
+    }
+
+    /** The array holding the entry that maps {@code addr} at PTE (or PMD, for large folios) level, or null. */
+    private static long[] entryTable(PageTable pt, long addr, boolean pmdLevel) {
+        PmdTable pmd = pt.pmdTable(addr);
+        if (pmd == null) {
+            return null;
+        }
+        if (pmdLevel) {
+            return pmd.e;
+        }
+        PteTable t = pt.pteTable(addr);
+        return t == null ? null : t.e;
+    }
+
+    @Override
+    public boolean tryToUnmap(int folio, int flags) {
+        if (mm.isLarge(folio)) {
+            return !mm.isMapped(folio);
+        }
+        boolean anon = mm.test(folio, PageFlag.ANON);
+        if (anon && !mm.test(folio, PageFlag.SWAPCACHE)) {
+            return !mm.isMapped(folio);
+        }
+        int swp = mm.privateValue(folio);
+        m.preemptDisable();
+        try {
+            rmapWalk(folio, (vma, addr) -> {
+                PteTable t = vma.mm.pgtable.pteTable(addr);
+                if (t == null) {
+                    return true;
+                }
+                int i = PageTable.pteIndex(addr);
+                synchronized (t) {
+                    long e;
+                    long ne = anon ? org.pagemigrate.api.mm.SwapEntry.toPte(swp) : Pte.NONE;
+                    do {
+                        e = PageTable.get(t.e, i);
+                        if (!Pte.isPresent(e) || Pte.isSpecial(e) || Pte.pfn(e) != folio) {
+                            return true;
+                        }
+                    } while (!PageTable.cas(t.e, i, e, anon && Pte.isSoftDirty(e) ? ne | Pte.SOFT_DIRTY : ne));
+                    if (Pte.isDirty(e)) {
+                        transferDirty(folio);
+                    }
+                    if (anon) {
+                        m.swapHooks().swapDuplicate(ne);
+                        vma.mm.rss.getAndDecrement(MmImpl.MM_ANONPAGES);
+                        vma.mm.rss.getAndIncrement(MmImpl.MM_SWAPENTS);
+                        mm.clear(folio, PageFlag.ANON_EXCLUSIVE);
+                    } else {
+                        vma.mm.rss.getAndDecrement(mmCounter(folio));
+                    }
+                    removeRmap(folio);
+                }
+                mm.put(folio);
+                return mm.isMapped(folio);
+            });
+        } finally {
+            m.preemptEnable();
+        }
+        if ((flags & TTU_BATCH_FLUSH) == 0) {
+            tryToUnmapFlush();
+        }
+        return !mm.isMapped(folio);
+    }
+
     // ---- splitting a large folio ----
 
     /** Flags a split piece inherits from the folio ({@code __split_folio_to_order}). */

@@ -89,7 +89,7 @@ final class SimMachine implements Machine {
     private final AddressSpacesImpl addressSpaces;
     private final TasksImpl tasks;
     private final DebugVmImpl debugVm;
-    private volatile SwapHooks swapHooks = new SwapHooks();
+    private final SwapImpl swap;
     private final List<String> badPages = Collections.synchronizedList(new ArrayList<>());
     /** Nanoseconds the boot took (for the start-up figure). */
     final long bootNanos;
@@ -120,6 +120,7 @@ final class SimMachine implements Machine {
         this.addressSpaces = new AddressSpacesImpl(this);
         this.tasks = new TasksImpl(this);
         this.debugVm = new DebugVmImpl(this);
+        this.swap = new SwapImpl(this);
         allocator.init();
         int zero = allocator.allocFolio(Gfp.KERNEL | Gfp.ZERO, 0, 0, null);
         memMap.set(zero, PageFlag.RESERVED);
@@ -186,6 +187,11 @@ final class SimMachine implements Machine {
     @Override
     public PageTypes pageTypes() {
         return pageTypes;
+    }
+
+    @Override
+    public org.pagemigrate.api.machine.Swap swap() {
+        return swap;
     }
 
     @Override
@@ -273,11 +279,7 @@ final class SimMachine implements Machine {
     }
 
     SwapHooks swapHooks() {
-        return swapHooks;
-    }
-
-    void setSwapHooks(SwapHooks hooks) {
-        this.swapHooks = hooks == null ? new SwapHooks() : hooks;
+        return swap;
     }
 
     /** {@code __folio_put()}: the last reference is gone: off the LRU, back to the allocator. */

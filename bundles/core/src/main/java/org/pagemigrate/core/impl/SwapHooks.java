@@ -9,7 +9,7 @@ import org.pagemigrate.api.mm.Errno;
  * unmapping forgets it.
  */
 class SwapHooks {
-    /** {@code do_swap_page()}: returns 0 to retry, pfn+1 to wait on, or a negative errno. Context: preempt disabled. */
+    /** {@code do_swap_page()}: returns 0 to retry or a negative errno. Context: mmap lock for read, not in a section. */
     long swapIn(TaskImpl t, VmaImpl vma, long addr, boolean write, long entry) {
         return Errno.EIO.neg();
     }

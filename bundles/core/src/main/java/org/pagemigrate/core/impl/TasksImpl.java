@@ -43,6 +43,8 @@ import org.pagemigrate.core.impl.PageTable.PteTable;
  */
 final class TasksImpl implements Tasks {
     private static final long FALLBACK = Long.MIN_VALUE;
+    /** A fault on a swap entry: {@code do_swap_page()} runs after the section (it may read from the device). */
+    private static final long SWAPIN = Long.MIN_VALUE + 1;
 
     private final SimMachine m;
     private final MemMapImpl mm;
@@ -993,7 +995,25 @@ final class TasksImpl implements Tasks {
             mm.waitLocked((int) (r - 1));
             return 0;
         }
-        return (int) r;
+        return r == SWAPIN ? swapInFault(t, mmi, addr, write) : (int) r;
+    }
+
+    /** {@code do_swap_page()} with the mmap lock held again; the PTE is re-read there. */
+    private int swapInFault(TaskImpl t, MmImpl mmi, long addr, boolean write) {
+        mmi.mmapLock.readLock().lock();
+        try {
+            VmaImpl vma = mmi.vmaLookupLocked(addr);
+            if (vma == null) {
+                return Errno.EFAULT.neg();
+            }
+            long e = entryAt(mmi, addr);
+            if (!Pte.isSwapEntry(e)) {
+                return 0;
+            }
+            return (int) m.swapHooks().swapIn(t, vma, addr, write, e);
+        } finally {
+            mmi.mmapLock.readLock().unlock();
+        }
     }
 
     /** {@code anon_vma_prepare()}. */
@@ -1066,7 +1086,7 @@ final class TasksImpl implements Tasks {
             return 0;
         }
         if (Pte.isSwapEntry(e)) {
-            return m.swapHooks().swapIn(t, vma, addr, write, e);
+            return SWAPIN;
         }
         if (Pte.isDevicePrivate(e)) {
             return m.swapHooks().deviceFault(t, vma, addr, write, e);
