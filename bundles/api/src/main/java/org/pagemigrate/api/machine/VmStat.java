@@ -27,6 +27,10 @@ public interface VmStat {
     /** The item of one zone. */
     long zone(Zone zone, VmStatItem item);
 
-    /** What /proc/vmstat prints for the item: the machine-wide sum, the event count, or the derived value. */
+    /**
+     * The machine-wide value of the item in its own unit (pages for the THP counters too): the sum over zones or
+     * nodes, the event count, or the derived value. /proc/vmstat prints {@code nr_anon_transparent_hugepages} and the
+     * other THP page counters divided by {@code HPAGE_PMD_NR}; {@code mm:vmstat} does that division.
+     */
     long global(VmStatItem item);
 }

@@ -81,6 +81,15 @@ final class DebugVmImpl implements DebugVm {
         checkLru(r, state);
         checkPageCaches(r, state);
         checkCounters(r, state);
+        checkSwap(r);
+        long tables = 0;
+        for (MmImpl mmi : m.tasksImpl().mms()) {
+            tables += mmi.pgtable.pages.get();
+        }
+        if (m.vmstatImpl().global(VmStatItem.NR_PAGE_TABLE_PAGES) != tables) {
+            r.add("nr_page_table_pages is " + m.vmstatImpl().global(VmStatItem.NR_PAGE_TABLE_PAGES) + " but the live "
+                    + "page tables hold " + tables + " pages");
+        }
         return r.done();
     }
 
@@ -409,6 +418,49 @@ final class DebugVmImpl implements DebugVm {
             });
             if (pages[0] != as.nrPages()) {
                 r.add(as + ": nrpages is " + as.nrPages() + " but the cache holds " + pages[0]);
+            }
+        }
+    }
+
+    // ---- swap ----
+
+    /** Every swap slot's count equals the swap PTEs naming it, and HAS_CACHE its swap-cache folio. */
+    private void checkSwap(Report r) {
+        SwapImpl swap = (SwapImpl) m.swap();
+        for (org.pagemigrate.api.machine.Swap.SwapInfo info : swap.devices()) {
+            int[] map = swap.mapSnapshot(info.type());
+            int[] refs = new int[map.length];
+            for (MmImpl mmi : m.tasksImpl().mms()) {
+                mmi.pgtable.forEachPmdTable(pmd -> {
+                    for (int pi = 0; pi < PageTable.PTRS; pi++) {
+                        if (PageTable.get(pmd.e, pi) != PageTable.PMD_TABLE) {
+                            continue;
+                        }
+                        long[] t = pmd.table(pi).e;
+                        for (int i = 0; i < PageTable.PTRS; i++) {
+                            long e = PageTable.get(t, i);
+                            if (Pte.isSwapEntry(e) && Pte.swpType(e) == info.type()) {
+                                refs[(int) Pte.swpOffset(e)]++;
+                            }
+                        }
+                    }
+                });
+            }
+            AddressSpace space = swap.swapSpace(info.type());
+            long used = 0;
+            for (int o = 1; o < map.length; o++) {
+                boolean cached = space.lookup(o) != MemMap.NO_PFN;
+                int want = refs[o] | (cached ? SwapImpl.HAS_CACHE : 0);
+                if (map[o] != want) {
+                    r.add("swap " + info.type() + ":" + o + " has count 0x" + Integer.toHexString(map[o]) + " but "
+                            + refs[o] + " PTEs" + (cached ? " and the swap cache" : "") + " use it");
+                }
+                if (map[o] != 0) {
+                    used++;
+                }
+            }
+            if (used != info.usedPages()) {
+                r.add("swap " + info.type() + ": inuse_pages is " + info.usedPages() + " but " + used + " slots are used");
             }
         }
     }

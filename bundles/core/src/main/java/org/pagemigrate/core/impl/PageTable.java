@@ -59,8 +59,36 @@ final class PageTable {
     }
 
     private final Object[] pgd = new Object[PTRS];
-    /** Page-table pages allocated (PUD, PMD and PTE tables). */
+    /** Page-table pages allocated (PGD, PUD, PMD and PTE tables). */
     final java.util.concurrent.atomic.AtomicLong pages = new java.util.concurrent.atomic.AtomicLong(1);
+    /** Where {@code nr_page_table_pages} is counted (set once the table belongs to a live task). */
+    private volatile VmStatImpl vmstat;
+    private volatile int nid;
+
+    /** Starts counting this table's pages in {@code nr_page_table_pages} of node {@code node}. */
+    void account(VmStatImpl vs, int node) {
+        this.nid = node;
+        this.vmstat = vs;
+        vs.modNode(node, org.pagemigrate.api.mm.VmStatItem.NR_PAGE_TABLE_PAGES, pages.get());
+    }
+
+    /** Stops counting (the mm is gone). */
+    void unaccount() {
+        VmStatImpl vs = vmstat;
+        if (vs != null) {
+            vmstat = null;
+            vs.modNode(nid, org.pagemigrate.api.mm.VmStatItem.NR_PAGE_TABLE_PAGES, -pages.get());
+        }
+    }
+
+    /** One more (or fewer) table page. */
+    void tablePages(int delta) {
+        pages.addAndGet(delta);
+        VmStatImpl vs = vmstat;
+        if (vs != null) {
+            vs.modNode(nid, org.pagemigrate.api.mm.VmStatItem.NR_PAGE_TABLE_PAGES, delta);
+        }
+    }
 
     static int pgdIndex(long addr) {
         return (int) ((addr >>> 39) & (PTRS - 1));
@@ -112,7 +140,7 @@ final class PageTable {
             Object witness = OBJS.compareAndExchange(pgd, gi, (Object) null, (Object) fresh);
             if (witness == null) {
                 pud = fresh;
-                pages.incrementAndGet();
+                tablePages(1);
             } else {
                 pud = (Object[]) witness;
             }
@@ -124,7 +152,7 @@ final class PageTable {
             Object witness = OBJS.compareAndExchange(pud, ui, (Object) null, (Object) fresh);
             if (witness == null) {
                 pmd = fresh;
-                pages.incrementAndGet();
+                tablePages(1);
             } else {
                 pmd = (PmdTable) witness;
             }
@@ -156,7 +184,7 @@ final class PageTable {
             PteTable t = new PteTable(addr & PMD_MASK);
             pmd.setTable(i, t);
             set(pmd.e, i, PMD_TABLE);
-            pages.incrementAndGet();
+            tablePages(1);
             return t;
         }
     }

@@ -561,7 +561,7 @@ final class RmapImpl implements Rmap {
             }
             pmd.setTable(pi, t);
             PageTable.set(pmd.e, pi, PageTable.PMD_TABLE);
-            pt.pages.incrementAndGet();
+            pt.tablePages(1);
             if (Pte.isDirty(e)) {
                 transferDirty(folio);
             }
@@ -594,7 +594,7 @@ final class RmapImpl implements Rmap {
             long leaf = restoredEntry(folio, first) | Pte.PSE;
             PageTable.set(pmd.e, pi, leaf);
             pmd.setTable(pi, null);
-            pt.pages.decrementAndGet();
+            pt.tablePages(-1);
             mm.get(folio);
             addRmap(folio, Pte.isWritableMigration(first) || Pte.isReadableExclusiveMigration(first));
         }

@@ -132,6 +132,12 @@ final class SwapImpl extends SwapHooks implements Swap {
         return n;
     }
 
+    /** A copy of a device's {@code swap_map}, for the invariant check. */
+    synchronized int[] mapSnapshot(int type) {
+        Device d = device(type);
+        return d == null ? new int[0] : d.map.clone();
+    }
+
     // ---- slots ----
 
     /** {@code folio_alloc_swap()}: a free slot on the highest-priority device with room, marked HAS_CACHE. */

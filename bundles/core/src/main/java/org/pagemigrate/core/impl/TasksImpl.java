@@ -76,6 +76,7 @@ final class TasksImpl implements Tasks {
         int c = cpu < 0 ? Math.floorMod(nextCpu.getAndIncrement(), topo.nrCpus()) : cpu;
         TaskImpl t = new TaskImpl(nextPid.getAndIncrement(), comm, 0, cred, c, topo.cpuToNode(c),
                 topo.nodesWithMemory());
+        t.mm.pgtable.account(m.vmstatImpl(), t.nid);
         tasks.put(t.pid(), t);
         return t;
     }
@@ -111,6 +112,7 @@ final class TasksImpl implements Tasks {
         } finally {
             mmi.mmapLock.writeLock().unlock();
         }
+        mmi.pgtable.unaccount();
         t.mm = null;
         tasks.remove(t.pid());
     }
@@ -169,6 +171,7 @@ final class TasksImpl implements Tasks {
         } finally {
             pm.mmapLock.writeLock().unlock();
         }
+        c.mm.pgtable.account(m.vmstatImpl(), c.nid);
         tasks.put(c.pid(), c);
         return c;
     }
@@ -526,7 +529,7 @@ final class TasksImpl implements Tasks {
             }
             pmd.setTable(pi, t);
             PageTable.set(pmd.e, pi, PageTable.PMD_TABLE);
-            pt.pages.incrementAndGet();
+            pt.tablePages(1);
         }
     }
 

@@ -1,0 +1,106 @@
+package org.pagemigrate.core.impl;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertTrue;
+
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.Test;
+import org.pagemigrate.api.machine.AddressSpace;
+import org.pagemigrate.api.machine.AddressSpaces;
+import org.pagemigrate.api.machine.Task;
+import org.pagemigrate.api.mm.Mman;
+import org.pagemigrate.api.mm.PageFlag;
+import org.pagemigrate.api.mm.Pte;
+import org.pagemigrate.api.mm.VmStatItem;
+
+/** read/write through the page cache, write-notify, writeback and file reclaim. */
+public class FileIoTest {
+    private final SimMachine m = TestMachines.twoNodes(16);
+    private final AddressSpaces spaces = m.addressSpaces();
+    /** A "disk" behind the file: page index → bytes. */
+    private final ConcurrentHashMap<Long, byte[]> disk = new ConcurrentHashMap<>();
+
+    private final AddressSpace.ReadFolio backing = new AddressSpace.ReadFolio() {
+        @Override
+        public int readFolio(AddressSpace mapping, int folio, long index) {
+            byte[] b = disk.getOrDefault(index, new byte[4096]);
+            m.memMap().write(folio, 0, b, 0, 4096);
+            m.memMap().set(folio, PageFlag.UPTODATE);
+            return 0;
+        }
+
+        @Override
+        public int writeFolio(AddressSpace mapping, int folio, long index) {
+            byte[] b = new byte[4096];
+            m.memMap().read(folio, 0, b, 0, 4096);
+            disk.put(index, b);
+            return WRITE_DONE;
+        }
+    };
+
+    private AddressSpace file() {
+        return spaces.create("testfs", "/f", AddressSpace.AS_WRITEBACK, backing);
+    }
+
+    @Test
+    public void writeThenReadThroughTheCache() {
+        AddressSpace f = file();
+        byte[] data = new byte[10_000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 13);
+        }
+        assertEquals(10_000, spaces.write(f, 100, data, 0, data.length));
+        assertEquals(10_100, f.size());
+        assertEquals(3, f.nrPages());
+        assertEquals(3, m.vmstat().global(VmStatItem.NR_DIRTY));
+        byte[] back = new byte[10_000];
+        assertEquals(10_000, spaces.read(f, 100, back, 0, back.length));
+        assertArrayEquals(data, back);
+        assertEquals(0, spaces.read(f, 20_000, back, 0, 10));
+        TestMachines.assertClean(m);
+        assertEquals(3, spaces.writeback(f, true));
+        assertEquals(0, m.vmstat().global(VmStatItem.NR_DIRTY));
+        assertEquals(3, m.vmstat().global(VmStatItem.NR_WRITTEN));
+        assertEquals(3, disk.size());
+        TestMachines.assertClean(m);
+    }
+
+    @Test
+    public void mappedWritesAreWriteNotifiedAndCleanedByWriteback() {
+        AddressSpace f = file();
+        f.setSizePages(2);
+        Task t = TestMachines.spawn(m, 0);
+        long a = m.tasks().mmap(t, 0, 2 * 4096, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, f, 0);
+        assertEquals(0, m.tasks().readLong(t, a));
+        assertFalse("write-notify maps clean pages read-only", Pte.isWrite(m.tasks().pte(t, a)));
+        m.tasks().writeLong(t, a, 5);
+        assertTrue(Pte.isWrite(m.tasks().pte(t, a)));
+        assertEquals(1, m.vmstat().global(VmStatItem.NR_DIRTY));
+        assertEquals(1, spaces.writeback(f, true));
+        assertFalse("folio_mkclean write-protected the PTE", Pte.isWrite(m.tasks().pte(t, a)));
+        assertEquals(5, java.nio.ByteBuffer.wrap(disk.get(0L)).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(0));
+        m.tasks().writeLong(t, a, 6);
+        assertEquals(1, m.vmstat().global(VmStatItem.NR_DIRTY));
+        TestMachines.assertClean(m);
+    }
+
+    @Test
+    public void cleanFilePagesAreReclaimedAndReadBack() {
+        AddressSpace f = file();
+        byte[] data = new byte[4 * 4096];
+        java.util.Arrays.fill(data, (byte) 7);
+        spaces.write(f, 0, data, 0, data.length);
+        spaces.writeback(f, true);
+        long before = m.vmstat().global(VmStatItem.NR_FILE_PAGES);
+        long reclaimed = m.swap().reclaimNode(0, 64) + m.swap().reclaimNode(1, 64);
+        assertEquals(4, reclaimed);
+        assertEquals(before - 4, m.vmstat().global(VmStatItem.NR_FILE_PAGES));
+        assertEquals(0, f.nrPages());
+        byte[] back = new byte[data.length];
+        assertEquals(data.length, spaces.read(f, 0, back, 0, back.length));
+        assertArrayEquals(data, back);
+        TestMachines.assertClean(m);
+    }
+}
