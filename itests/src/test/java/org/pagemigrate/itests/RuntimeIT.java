@@ -65,16 +65,17 @@ public class RuntimeIT {
 
     @Test
     public void commandsRunAndEachResultIsPrinted() throws Exception {
-        Run run = pagemigrate("", "-c", "mm:hello; lb");
+        Run run = pagemigrate("", "-c", "mm:numactl; lb");
         assertEquals(run.err, 0, run.status);
-        assertTrue(run.out, run.out.startsWith("hello\n"));
+        assertTrue(run.out, run.out.startsWith("available: 2 nodes (0-1)\n"));
+        assertTrue(run.out, run.out.contains("node 1 size: 256 MB\n"));
         assertTrue(run.out, run.out.contains("|Active     |    1|pagemigrate :: shell"));
         assertEquals("", run.err);
     }
 
     @Test
     public void theFirstFailingCommandEndsTheRunWithStatus1() throws Exception {
-        Run run = pagemigrate("", "-c", "mm:hello; nosuch:command; mm:hello");
+        Run run = pagemigrate("", "-c", "echo hello; nosuch:command; echo hello");
         assertEquals(1, run.status);
         assertEquals("hello\n", run.out);
         assertEquals("pagemigrate: -c:1: nosuch:command: CommandNotFoundException: Command not found: nosuch:command\n",
@@ -83,7 +84,7 @@ public class RuntimeIT {
 
     @Test
     public void aScriptFileRuns() throws Exception {
-        Files.writeString(work.resolve("test.gosh"), "# a comment\nmm:hello\n\necho done\n");
+        Files.writeString(work.resolve("test.gosh"), "# a comment\necho hello\n\necho done\n");
         Run run = pagemigrate("", "test.gosh");
         assertEquals(run.err, 0, run.status);
         assertEquals("hello\ndone\n", run.out);
@@ -91,7 +92,7 @@ public class RuntimeIT {
 
     @Test
     public void aFailingScriptNamesItsLineAndStops() throws Exception {
-        Files.writeString(work.resolve("test.gosh"), "mm:hello\nmm:nosuch\nmm:hello\n");
+        Files.writeString(work.resolve("test.gosh"), "echo hello\nmm:nosuch\necho hello\n");
         Run run = pagemigrate("", "test.gosh");
         assertEquals(1, run.status);
         assertEquals("hello\n", run.out);
@@ -104,14 +105,42 @@ public class RuntimeIT {
             .resolve("scripts").resolve("demo.gosh");
         Run run = pagemigrate("", demo.toString());
         assertEquals(run.err, 0, run.status);
-        assertTrue(run.out, run.out.contains("\nhello\n"));
+        assertTrue(run.out, run.out.contains("pgmigrate_success"));
+        assertTrue(run.out, run.out.contains("\nok\n"));
     }
 
     @Test
     public void commandsAreReadFromStandardInputWhenItIsNotATerminal() throws Exception {
-        Run run = pagemigrate("mm:hello\nx = 6\necho $x\n");
+        Run run = pagemigrate("echo hello\nx = 6\necho $x\n");
         assertEquals(run.err, 0, run.status);
         assertEquals("hello\n6\n6\n", run.out);
+    }
+
+    @Test
+    public void theMachineCommandsPrintTheLinuxFormats() throws Exception {
+        Run vmstat = pagemigrate("", "-c", "mm:vmstat");
+        assertEquals(vmstat.err, 0, vmstat.status);
+        assertTrue(vmstat.out, vmstat.out.contains("\npgmigrate_success 0\n"));
+        assertTrue(vmstat.out, vmstat.out.lines().allMatch(l -> l.matches("[a-z0-9_]+ \\d+")));
+        Run buddy = pagemigrate("", "-c", "mm:buddyinfo; mm:meminfo");
+        assertEquals(buddy.err, 0, buddy.status);
+        long freePages = 0;
+        for (String line : buddy.out.lines().toList()) {
+            if (line.startsWith("Node ")) {
+                assertTrue(line, line.matches("Node \\d, zone +Normal( +\\d+){11} "));
+                String[] cols = line.substring(line.indexOf("Normal") + 6).trim().split(" +");
+                for (int o = 0; o < cols.length; o++) {
+                    freePages += Long.parseLong(cols[o]) << o;
+                }
+            }
+        }
+        String memFree = buddy.out.lines().filter(l -> l.startsWith("MemFree:")).findFirst().orElseThrow();
+        assertEquals(memFree, freePages * 4, Long.parseLong(memFree.replaceAll("[^0-9]", "")));
+        Run memory = pagemigrate("", "-c", "pid = mm:spawn worker; addr = mm:mmap $pid 16; mm:write $pid $addr 16 7;"
+            + " mm:check $pid $addr 16 7; mm:verify");
+        assertEquals(memory.err, 0, memory.status);
+        assertTrue(memory.out, memory.out.contains("ok: 16 pages match\n"));
+        assertTrue(memory.out, memory.out.endsWith("ok\n"));
     }
 
     @Test
@@ -137,7 +166,7 @@ public class RuntimeIT {
 
     @Test
     public void aMissingDeployFolderIsCreated() throws Exception {
-        assertEquals(0, pagemigrate("", "-c", "mm:hello").status);
+        assertEquals(0, pagemigrate("", "-c", "mm:verify").status);
         assertTrue(Files.isDirectory(work.resolve("deploy")));
         try (Stream<Path> files = Files.list(work)) {
             assertEquals(List.of(work.resolve("deploy")), files.toList()); // and no felix-cache

@@ -34,6 +34,9 @@ final class Cpus {
         int cpu;
         /** {@code PF_MEMALLOC}. */
         boolean memalloc;
+        /** The task this thread last ran as ({@code current->comm}, {@code current->pid}), or null. */
+        String comm;
+        int pid;
         /** Scratch of the last {@link PageTable#walk}: the table array, the index, whether it was a PMD entry. */
         long[] walkTable;
         int walkIndex;
@@ -105,6 +108,15 @@ final class Cpus {
         Slot s = local.get();
         s.cpu = cpu;
         s.nid = cpuToNode[cpu];
+    }
+
+    /** The calling thread runs as task {@code pid} named {@code comm} on {@code cpu} from now on. */
+    void runAs(String comm, int pid, int cpu) {
+        Slot s = local.get();
+        s.cpu = cpu;
+        s.nid = cpuToNode[cpu];
+        s.comm = comm;
+        s.pid = pid;
     }
 
     void preemptDisable() {

@@ -760,7 +760,7 @@ final class TasksImpl implements Tasks {
         if (off < 0 || len < 0 || off + len > buf.length) {
             throw new IndexOutOfBoundsException("buffer range " + off + "+" + len + " of " + buf.length);
         }
-        cpus.runOn(t.cpu);
+        cpus.runAs(t.comm(), t.pid(), t.cpu);
         while (len > 0) {
             int n = (int) Math.min(len, Machine.PAGE_SIZE - (addr & (Machine.PAGE_SIZE - 1)));
             int rc = accessPage(t, mmi, addr, buf, off, n, write);
@@ -803,7 +803,7 @@ final class TasksImpl implements Tasks {
         if (mmi == null) {
             throw new MemoryFaultException(Errno.ESRCH, addr, "task has exited");
         }
-        cpus.runOn(t.cpu);
+        cpus.runAs(t.comm(), t.pid(), t.cpu);
         PageTable pt = mmi.pgtable;
         for (;;) {
             Cpus.Slot s = cpus.beginAccess();
@@ -842,7 +842,7 @@ final class TasksImpl implements Tasks {
         if (mmi == null) {
             return Errno.ESRCH.neg();
         }
-        cpus.runOn(t.cpu);
+        cpus.runAs(t.comm(), t.pid(), t.cpu);
         long end = addr + len;
         for (long a = addr & -Machine.PAGE_SIZE; a < end; a += Machine.PAGE_SIZE) {
             for (;;) {

@@ -124,10 +124,16 @@ final class TraceImpl implements Trace {
         PUB.setRelease(published, i, -1L);
         ts[i] = System.nanoTime() - t0;
         ev[i] = e;
-        Thread t = Thread.currentThread();
-        comm[i] = t.getName();
-        tid[i] = t.getId();
-        cpu[i] = m.cpus().currentCpu();
+        Cpus.Slot slot = m.cpus().current();
+        if (slot.comm != null) {
+            comm[i] = slot.comm;
+            tid[i] = slot.pid;
+        } else {
+            // a thread that never ran as a task: a kernel thread of the machine
+            comm[i] = "kworker/" + slot.cpu;
+            tid[i] = Thread.currentThread().getId();
+        }
+        cpu[i] = slot.cpu;
         return s;
     }
 
