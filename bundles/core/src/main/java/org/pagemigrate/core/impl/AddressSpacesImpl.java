@@ -199,6 +199,15 @@ final class AddressSpacesImpl implements AddressSpaces {
      * ({@code write_begin}). Returns the folio or a negative errno.
      */
     private int grabFolio(AddressSpaceImpl as, long index, boolean lock, boolean needData) {
+        return grabFolio(as, index, lock, needData,
+                () -> m.allocator().allocFolio(org.pagemigrate.api.mm.Gfp.HIGHUSER_MOVABLE, 0, -1, null));
+    }
+
+    /**
+     * {@link #grabFolio(AddressSpaceImpl, long, boolean, boolean)} with the allocation of a missing folio left to
+     * {@code alloc} (a fault allocates by the task's memory policy). Context: not in atomic context.
+     */
+    int grabFolio(AddressSpaceImpl as, long index, boolean lock, boolean needData, java.util.function.IntSupplier alloc) {
         for (;;) {
             int folio = as.getFolio(index);
             if (folio != MemMap.NO_PFN) {
@@ -224,11 +233,10 @@ final class AddressSpacesImpl implements AddressSpaces {
                 }
                 return folio;
             }
-            int gfp = org.pagemigrate.api.mm.Gfp.HIGHUSER_MOVABLE;
             int rc;
             m.preemptDisable();
             try {
-                folio = m.allocator().allocFolio(gfp, 0, -1, null);
+                folio = alloc.getAsInt();
                 if (folio == MemMap.NO_PFN) {
                     return Errno.ENOMEM.neg();
                 }

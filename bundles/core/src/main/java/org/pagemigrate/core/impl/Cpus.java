@@ -9,7 +9,7 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  * <li><b>preemption disabled</b> ({@link #preemptDisable()}): the thread is inside a section that changes machine
  *     state; {@link #stopMachine} waits until no slot is in one and holds new ones back meanwhile;</li>
- * <li><b>a translation in use</b> ({@link #beginAccess()}): the thread is between reading a page-table entry and
+ * <li><b>a translation in use</b> ({@link #beginAccess(Slot)}): the thread is between reading a page-table entry and
  *     finishing the load or store it allowed, i.e. the entry may be cached in its TLB. {@link #flushTlb()} waits for
  *     every such window that was open when it started, which is what a TLB-shootdown IPI buys the kernel.</li>
  * </ul>
@@ -181,11 +181,9 @@ final class Cpus {
         }
     }
 
-    /** Opens an access window; must be followed by {@link #endAccess(Slot)}. Returns the caller's slot. */
-    Slot beginAccess() {
-        Slot s = local.get();
+    /** Opens an access window on the caller's slot; must be followed by {@link #endAccess(Slot)}. */
+    void beginAccess(Slot s) {
         s.accessSeq = s.accessSeq + 1;
-        return s;
     }
 
     void endAccess(Slot s) {

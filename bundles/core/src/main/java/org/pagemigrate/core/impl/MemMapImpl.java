@@ -426,27 +426,8 @@ final class MemMapImpl implements MemMap {
 
     @Override
     public void lock(int pfn) {
-        if (trylock(pfn)) {
-            return;
-        }
-        machine.mightSleep("folio_lock");
-        Object q = waitQueue(pfn);
-        boolean interrupted = false;
-        synchronized (q) {
-            for (;;) {
-                set(pfn, PageFlag.WAITERS);
-                if (trylock(pfn)) {
-                    break;
-                }
-                try {
-                    q.wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        if (!trylock(pfn)) {
+            sleepOn(pfn, PageFlag.LOCKED.mask, true, "folio_lock");
         }
     }
 
@@ -469,18 +450,19 @@ final class MemMapImpl implements MemMap {
         }
     }
 
-    /** Waits until none of {@code mask} is set on {@code pfn}. */
-    private void waitBitsClear(int pfn, long mask, String what) {
-        if ((flags(pfn) & mask) == 0) {
-            return;
-        }
+    /**
+     * {@code folio_wait_bit_common()}: sleeps on the folio's hashed wait queue until none of {@code mask} is set,
+     * then, with {@code take}, sets PG_locked atomically ({@code folio_lock}). PG_waiters is set before each check so
+     * that the clearing side knows to wake the queue.
+     */
+    private void sleepOn(int pfn, long mask, boolean take, String what) {
         machine.mightSleep(what);
         Object q = waitQueue(pfn);
         boolean interrupted = false;
         synchronized (q) {
             for (;;) {
                 set(pfn, PageFlag.WAITERS);
-                if ((flags(pfn) & mask) == 0) {
+                if (take ? trylock(pfn) : (flags(pfn) & mask) == 0) {
                     break;
                 }
                 try {
@@ -492,6 +474,13 @@ final class MemMapImpl implements MemMap {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until none of {@code mask} is set on {@code pfn}. */
+    private void waitBitsClear(int pfn, long mask, String what) {
+        if ((flags(pfn) & mask) != 0) {
+            sleepOn(pfn, mask, false, what);
         }
     }
 

@@ -46,40 +46,33 @@ final class RmapImpl implements Rmap {
     void rmapWalk(int folio, RmapOne one) {
         long index = mm.index(folio);
         long size = (long) mm.nrPages(folio) << Machine.PAGE_SHIFT;
+        java.util.concurrent.locks.ReentrantReadWriteLock lock;
+        java.util.List<VmaImpl> vmas;
         if (mm.test(folio, PageFlag.ANON)) {
             AnonVma a = mm.anonVma(folio);
             if (!(a instanceof AnonVmaImpl)) {
                 return;
             }
-            AnonVmaImpl av = (AnonVmaImpl) a;
-            av.lock.readLock().lock();
-            try {
-                for (VmaImpl vma : av.vmasLocked()) {
-                    long addr = vma.address(index);
-                    if (addr >= vma.start && addr + size <= vma.end && !one.visit(vma, addr)) {
-                        return;
-                    }
-                }
-            } finally {
-                av.lock.readLock().unlock();
+            lock = ((AnonVmaImpl) a).lock;
+            vmas = ((AnonVmaImpl) a).vmasLocked();
+        } else {
+            AddressSpace as = mm.mapping(folio);
+            if (!(as instanceof AddressSpaceImpl) || as.isSwapCache()) {
+                return;
             }
-            return;
+            lock = ((AddressSpaceImpl) as).iMmapLock;
+            vmas = ((AddressSpaceImpl) as).iMmapLocked();
         }
-        AddressSpace as = mm.mapping(folio);
-        if (!(as instanceof AddressSpaceImpl) || as.isSwapCache()) {
-            return;
-        }
-        AddressSpaceImpl f = (AddressSpaceImpl) as;
-        f.iMmapLock.readLock().lock();
+        lock.readLock().lock();
         try {
-            for (VmaImpl vma : f.iMmapLocked()) {
+            for (VmaImpl vma : vmas) {
                 long addr = vma.address(index);
                 if (addr >= vma.start && addr + size <= vma.end && !one.visit(vma, addr)) {
                     return;
                 }
             }
         } finally {
-            f.iMmapLock.readLock().unlock();
+            lock.readLock().unlock();
         }
     }
 

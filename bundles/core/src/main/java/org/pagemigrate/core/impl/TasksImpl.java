@@ -721,20 +721,37 @@ final class TasksImpl implements Tasks {
         return mmi == null || mmi.dead ? null : mmi;
     }
 
-    /** One access within one page. Returns 0 or a negative errno. */
-    private int accessPage(TaskImpl t, MmImpl mmi, long addr, byte[] buf, int off, int len, boolean write) {
-        PageTable pt = mmi.pgtable;
+    /**
+     * The hardware's part of an access (a TLB fill): opens an access window on the thread's CPU slot, walks the page
+     * table and, when a present entry allows the access, sets its accessed (and dirty) bit and returns the PFN that
+     * translates {@code addr}, leaving the window open for the caller's load or store. Returns -1 with the window
+     * closed when the access must fault.
+     */
+    private int translate(PageTable pt, long addr, boolean write, Cpus.Slot s) {
         for (;;) {
-            Cpus.Slot s = cpus.beginAccess();
+            cpus.beginAccess(s);
             long e = pt.walk(addr, s);
             if (Pte.isPresent(e) && (!write || Pte.isWrite(e))) {
                 long want = e | Pte.ACCESSED | (write ? Pte.DIRTY : 0);
-                if (want != e && !PageTable.cas(s.walkTable, s.walkIndex, e, want)) {
-                    cpus.endAccess(s);
-                    continue;
+                if (want == e || PageTable.cas(s.walkTable, s.walkIndex, e, want)) {
+                    return Pte.pfn(e) + (s.walkHuge ? PageTable.pteIndex(addr) : 0);
                 }
-                int pfn = Pte.pfn(e) + (s.walkHuge ? PageTable.pteIndex(addr) : 0);
-                int in = (int) (addr & (Machine.PAGE_SIZE - 1));
+                // the entry changed under us: walk again
+                cpus.endAccess(s);
+                continue;
+            }
+            cpus.endAccess(s);
+            return -1;
+        }
+    }
+
+    /** One access within one page. Returns 0 or a negative errno. */
+    private int accessPage(TaskImpl t, MmImpl mmi, long addr, byte[] buf, int off, int len, boolean write) {
+        Cpus.Slot s = cpus.current();
+        int in = (int) (addr & (Machine.PAGE_SIZE - 1));
+        for (;;) {
+            int pfn = translate(mmi.pgtable, addr, write, s);
+            if (pfn >= 0) {
                 if (write) {
                     mm.contents.write(pfn, in, buf, off, len);
                 } else {
@@ -743,7 +760,6 @@ final class TasksImpl implements Tasks {
                 cpus.endAccess(s);
                 return 0;
             }
-            cpus.endAccess(s);
             int rc = handleFault(t, mmi, addr, write);
             if (rc < 0) {
                 return rc;
@@ -804,18 +820,11 @@ final class TasksImpl implements Tasks {
             throw new MemoryFaultException(Errno.ESRCH, addr, "task has exited");
         }
         cpus.runAs(t.comm(), t.pid(), t.cpu);
-        PageTable pt = mmi.pgtable;
+        Cpus.Slot s = cpus.current();
+        int in = (int) (addr & (Machine.PAGE_SIZE - 1));
         for (;;) {
-            Cpus.Slot s = cpus.beginAccess();
-            long e = pt.walk(addr, s);
-            if (Pte.isPresent(e) && (!write || Pte.isWrite(e))) {
-                long want = e | Pte.ACCESSED | (write ? Pte.DIRTY : 0);
-                if (want != e && !PageTable.cas(s.walkTable, s.walkIndex, e, want)) {
-                    cpus.endAccess(s);
-                    continue;
-                }
-                int pfn = Pte.pfn(e) + (s.walkHuge ? PageTable.pteIndex(addr) : 0);
-                int in = (int) (addr & (Machine.PAGE_SIZE - 1));
+            int pfn = translate(mmi.pgtable, addr, write, s);
+            if (pfn >= 0) {
                 long r = value;
                 if (write) {
                     mm.contents.writeLong(pfn, in, value);
@@ -825,7 +834,6 @@ final class TasksImpl implements Tasks {
                 cpus.endAccess(s);
                 return r;
             }
-            cpus.endAccess(s);
             int rc = handleFault(t, mmi, addr, write);
             if (rc < 0) {
                 Errno err = Errno.ofReturn(rc);
@@ -1348,59 +1356,10 @@ final class TasksImpl implements Tasks {
             } finally {
                 m.preemptEnable();
             }
-            int folio = as.getFolio(index);
-            if (folio == MemMap.NO_PFN) {
-                folio = Mempolicies.allocFolio(m, t, vma, addr, Gfp.HIGHUSER_MOVABLE, 0);
-                if (folio == MemMap.NO_PFN) {
-                    return Errno.ENOMEM.neg();
-                }
-                mm.trylock(folio);
-                if (as.isShmem()) {
-                    mm.set(folio, PageFlag.SWAPBACKED);
-                }
-                int rc;
-                m.preemptDisable();
-                try {
-                    rc = as.addFolio(folio, index);
-                    if (rc == 0) {
-                        newFolioLru(folio, vma);
-                    }
-                } finally {
-                    m.preemptEnable();
-                }
-                if (rc < 0) {
-                    mm.unlock(folio);
-                    mm.put(folio);
-                    if (rc == Errno.EEXIST.neg()) {
-                        continue;
-                    }
-                    return rc;
-                }
-                if (as.readFolio != null) {
-                    rc = as.readFolio.readFolio(as, folio, index);
-                    if (rc == 0 && !mm.test(folio, PageFlag.UPTODATE)) {
-                        rc = Errno.EIO.neg();
-                    }
-                } else {
-                    mm.clear(folio);
-                    mm.set(folio, PageFlag.UPTODATE);
-                    rc = 0;
-                }
-                if (rc < 0) {
-                    as.removeFolio(folio);
-                    mm.unlock(folio);
-                    mm.put(folio);
-                    return rc;
-                }
-                mm.unlock(folio);
-            } else if (!mm.test(folio, PageFlag.UPTODATE)) {
-                mm.lock(folio);
-                boolean ok = mm.test(folio, PageFlag.UPTODATE);
-                mm.unlock(folio);
-                if (!ok) {
-                    mm.put(folio);
-                    return Errno.EIO.neg();
-                }
+            int folio = m.addressSpacesImpl().grabFolio(as, index, false, true,
+                    () -> Mempolicies.allocFolio(m, t, vma, addr, Gfp.HIGHUSER_MOVABLE, 0));
+            if (folio < 0) {
+                return folio;
             }
             m.preemptDisable();
             try {
@@ -1456,6 +1415,9 @@ final class TasksImpl implements Tasks {
             rmap.addRmap(folio, false);
             PageTable.set(pte.e, i, Pte.mk(folio, writable, write && shared));
             vma.mm.rss.getAndIncrement(rmap.mmCounter(folio));
+        }
+        if ((vma.flags & Vma.VM_LOCKED) != 0) {
+            m.lruImpl().mlockFolio(folio);
         }
         return 0;
     }
