@@ -1,5 +1,6 @@
 package org.pagemigrate.itests;
 
+import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.fail;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.composite;
@@ -18,9 +19,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import java.util.jar.JarFile;
 
 import javax.inject.Inject;
@@ -39,6 +44,18 @@ import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.util.tracker.ServiceTracker;
+import org.pagemigrate.api.machine.FolioList;
+import org.pagemigrate.api.machine.Machine;
+import org.pagemigrate.api.machine.MemMap;
+import org.pagemigrate.api.machine.Task;
+import org.pagemigrate.api.machine.Tasks;
+import org.pagemigrate.api.migrate.MigratePagesStats;
+import org.pagemigrate.api.migrate.MigrationService;
+import org.pagemigrate.api.migrate.MigrationTargetControl;
+import org.pagemigrate.api.mm.Gfp;
+import org.pagemigrate.api.mm.MigrateMode;
+import org.pagemigrate.api.mm.MigrateReason;
+import org.pagemigrate.api.mm.Pte;
 
 /**
  * The base of every Pax Exam suite: one native Felix per test class holding the project's bundles as this build made
@@ -46,8 +63,11 @@ import org.osgi.util.tracker.ServiceTracker;
  * for services (never sleep) and run Gogo commands.
  *
  * <p>A suite is {@code @RunWith(PaxExam.class) @ExamReactorStrategy(PerClass.class) public class XxxIT extends
- * PagemigrateTestSupport}; it adds its own options by overriding {@link #suiteOptions()}. Services a helper returns stay
- * got until the test method ends.
+ * PagemigrateTestSupport}; it adds its own options by overriding {@link #suiteOptions()}. Services a helper returns
+ * stay got until the test method ends. The helpers may be called from any thread.
+ *
+ * <p>After every test the machine must pass its invariant check ({@code Machine.debugVm().verify()}, what
+ * {@code mm:verify} runs): a test that leaves it inconsistent fails, whatever it asserted itself.
  */
 public abstract class PagemigrateTestSupport {
     /** How long the helpers wait for a service, a command or a service's departure. */
@@ -56,7 +76,8 @@ public abstract class PagemigrateTestSupport {
     @Inject
     protected BundleContext bundleContext;
 
-    private final List<ServiceTracker<?, ?>> trackers = new ArrayList<>();
+    /** Open trackers by filter: a service waited for again is taken from the same tracker. */
+    private final Map<String, ServiceTracker<Object, Object>> trackers = new ConcurrentHashMap<>();
 
     @Configuration
     public Option[] config() {
@@ -131,15 +152,26 @@ public abstract class PagemigrateTestSupport {
 
     /** Waits until a service matching the LDAP filter is registered and returns it. */
     protected Object waitForService(String filter) {
-        ServiceTracker<Object, Object> tracker = new ServiceTracker<>(bundleContext, filter(filter), null);
-        tracker.open(true);
-        trackers.add(tracker);
+        return tracked(filter).getService();
+    }
+
+    /** Waits until a service matching the LDAP filter is registered and returns its reference. */
+    protected ServiceReference<Object> waitForServiceReference(String filter) {
+        return tracked(filter).getServiceReference();
+    }
+
+    /** The tracker of {@code filter}, once it tracks a service. */
+    private ServiceTracker<Object, Object> tracked(String filter) {
+        ServiceTracker<Object, Object> tracker = trackers.computeIfAbsent(filter, f -> {
+            ServiceTracker<Object, Object> opened = new ServiceTracker<>(bundleContext, filter(f), null);
+            opened.open(true);
+            return opened;
+        });
         try {
-            Object service = tracker.waitForService(TIMEOUT_MILLIS);
-            if (service == null) {
+            if (tracker.waitForService(TIMEOUT_MILLIS) == null) {
                 fail("no service " + filter + " within " + TIMEOUT_MILLIS + " ms");
             }
-            return service;
+            return tracker;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted while waiting for " + filter, e);
@@ -209,10 +241,96 @@ public abstract class PagemigrateTestSupport {
         }
     }
 
+    /** The machine now (a reconfiguration replaces it: take it again rather than keep it across one). */
+    protected Machine machine() {
+        return waitForService(Machine.class, null);
+    }
+
+    protected MigrationService migration() {
+        return waitForService(MigrationService.class, null);
+    }
+
+    /** {@code mm:vmstat} through the shell, as counter name to value, in the file's order. */
+    protected Map<String, Long> vmstat() {
+        Map<String, Long> counters = new LinkedHashMap<>();
+        for (String line : execute("mm:vmstat").split("\n")) {
+            String[] nameValue = line.split(" ");
+            counters.put(nameValue[0], Long.parseLong(nameValue[1]));
+        }
+        return counters;
+    }
+
+    /** Free pages of the whole machine (the buddy allocator's, every node). */
+    protected long freePages() {
+        Machine machine = machine();
+        long free = 0;
+        for (int nid = 0; nid < machine.topology().nrNodes(); nid++) {
+            free += machine.allocator().freePages(nid);
+        }
+        return free;
+    }
+
+    /** The node of the page {@code task} has mapped at {@code addr}. */
+    protected int nodeOf(Task task, long addr) {
+        Machine machine = machine();
+        return machine.topology().pfnToNid(Pte.pfn(machine.tasks().pte(task, addr)));
+    }
+
+    /**
+     * Isolates for migration the folios {@code task} maps at {@code pages} pages from {@code addr} whose head PFN
+     * {@code which} accepts, as {@code move_pages()} does: {@code folio_walk_start()} with a reference, then
+     * {@code isolate_folio_to_list()}. Pages not present and folios that cannot be isolated now are left out.
+     *
+     * @return the list of isolated folios, to give to {@link #migrateToNode} and to put back
+     */
+    protected FolioList isolate(Task task, long addr, int pages, IntPredicate which) {
+        Machine machine = machine();
+        Tasks tasks = machine.tasks();
+        MemMap mm = machine.memMap();
+        MigrationService migration = migration();
+        FolioList list = mm.newList();
+        for (int i = 0; i < pages; i++) {
+            int pfn = tasks.followPage(task, addr + (long) i * Machine.PAGE_SIZE, true);
+            if (pfn < 0) {
+                continue;
+            }
+            int folio = mm.head(pfn);
+            if (!list.contains(folio) && which.test(folio)) {
+                migration.isolateFolioToList(folio, list);
+            }
+            mm.put(folio);
+        }
+        return list;
+    }
+
+    /**
+     * {@code migrate_pages()} of the isolated folios on {@code list} to node {@code nid}, the way
+     * {@code do_move_pages_to_node()} asks for it ({@code alloc_migration_target} with {@code __GFP_THISNODE}).
+     * When the result is not 0, what is left on the list must be put back
+     * ({@link MigrationService#putbackMovablePages}).
+     */
+    protected int migrateToNode(FolioList list, int nid, MigrateMode mode, MigrateReason reason,
+        MigratePagesStats stats) {
+        MigrationService migration = migration();
+        MigrationTargetControl target = new MigrationTargetControl(nid, null, Gfp.HIGHUSER_MOVABLE | Gfp.THISNODE,
+            reason);
+        return migration.migratePages(list, migration::allocMigrationTarget, null, target, mode, reason, stats);
+    }
+
+    /** Fails listing the violations unless the machine passes its invariant check ({@code mm:verify}). */
+    protected void assertMachineConsistent() {
+        List<String> violations = machine().debugVm().verify();
+        assertEquals("invariant violations:\n" + String.join("\n", violations), List.of(), violations);
+    }
+
     @After
-    public void closeTrackers() {
-        trackers.forEach(ServiceTracker::close);
-        trackers.clear();
+    public void checkTheMachineAndCloseTrackers() {
+        try {
+            assertMachineConsistent();
+        } finally {
+            trackers.values().forEach(ServiceTracker::close);
+            trackers.clear();
+        }
     }
 
     private static Filter filter(String filter) {

@@ -124,18 +124,8 @@ public class RuntimeIT {
         assertTrue(vmstat.out, vmstat.out.lines().allMatch(l -> l.matches("[a-z0-9_]+ \\d+")));
         Run buddy = pagemigrate("", "-c", "mm:buddyinfo; mm:meminfo");
         assertEquals(buddy.err, 0, buddy.status);
-        long freePages = 0;
-        for (String line : buddy.out.lines().toList()) {
-            if (line.startsWith("Node ")) {
-                assertTrue(line, line.matches("Node \\d, zone +Normal( +\\d+){11} "));
-                String[] cols = line.substring(line.indexOf("Normal") + 6).trim().split(" +");
-                for (int o = 0; o < cols.length; o++) {
-                    freePages += Long.parseLong(cols[o]) << o;
-                }
-            }
-        }
-        String memFree = buddy.out.lines().filter(l -> l.startsWith("MemFree:")).findFirst().orElseThrow();
-        assertEquals(memFree, freePages * 4, Long.parseLong(memFree.replaceAll("[^0-9]", "")));
+        long freeKb = ProcFiles.buddyinfoFreePages(buddy.out) * 4;
+        assertEquals(buddy.out, freeKb, ProcFiles.meminfoKb(buddy.out, "MemFree:"));
         Run memory = pagemigrate("", "-c", "pid = mm:spawn worker; addr = mm:mmap $pid 16; mm:write $pid $addr 16 7;"
             + " mm:check $pid $addr 16 7; mm:verify");
         assertEquals(memory.err, 0, memory.status);

@@ -33,20 +33,20 @@ final class SimMachine implements Machine {
             if (n < 1 || n > 64) {
                 throw new IllegalArgumentException("nodes must be 1-64, not " + n);
             }
-            if (c.node_mib() < 4 || c.node_mib() % 4 != 0) {
-                throw new IllegalArgumentException("node_mib must be a positive multiple of 4, not " + c.node_mib());
+            if (c.node__mib() < 4 || c.node__mib() % 4 != 0) {
+                throw new IllegalArgumentException("node_mib must be a positive multiple of 4, not " + c.node__mib());
             }
-            if ((long) n * c.node_mib() * 256 > Integer.MAX_VALUE) {
+            if ((long) n * c.node__mib() * 256 > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("machine too large: at most 2^31 frames");
             }
-            if (c.movable_mib() < 0 || c.movable_mib() % 4 != 0 || c.movable_mib() > c.node_mib()) {
+            if (c.movable__mib() < 0 || c.movable__mib() % 4 != 0 || c.movable__mib() > c.node__mib()) {
                 throw new IllegalArgumentException("movable_mib must be a multiple of 4 within node_mib");
             }
-            if (c.cpus_per_node() < 1 || c.cpus_per_node() > 64) {
+            if (c.cpus__per__node() < 1 || c.cpus__per__node() > 64) {
                 throw new IllegalArgumentException("cpus_per_node must be 1-64");
             }
-            return new Config(n, c.node_mib(), c.movable_mib(), parseDistances(c.distances(), n), c.cpus_per_node(),
-                    c.contents());
+            return new Config(n, c.node__mib(), c.movable__mib(), parseDistances(c.distances(), n),
+                    c.cpus__per__node(), c.contents());
         }
 
         static int[][] parseDistances(String s, int n) {

@@ -44,7 +44,8 @@ final class TestMachine {
                             case "equals":
                                 return proxy == args[0];
                             default:
-                                Object v = overrides.get(method.getName());
+                                // the property name SCR maps the attribute to: node__mib() is node_mib
+                                Object v = overrides.get(method.getName().replace("__", "_"));
                                 return v != null ? v : method.getDefaultValue();
                         }
                     });
