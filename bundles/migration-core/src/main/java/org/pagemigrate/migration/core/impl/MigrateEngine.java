@@ -64,10 +64,10 @@ final class MigrateEngine {
         this.spaces = machine.addressSpaces();
         this.iso = iso;
         this.fm = fm;
-        this.maxBatch = config.max_batched_migration();
-        this.maxPasses = config.max_retry_passes();
-        this.asyncPasses = config.async_retry_passes();
-        this.thpMigrationSupported = config.thp_migration_supported();
+        this.maxBatch = config.max__batched__migration();
+        this.maxPasses = config.max__retry__passes();
+        this.asyncPasses = config.async__retry__passes();
+        this.thpMigrationSupported = config.thp__migration__supported();
     }
 
     /** The state of one {@code migrate_pages()} call. */

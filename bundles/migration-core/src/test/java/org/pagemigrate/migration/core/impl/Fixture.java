@@ -46,7 +46,7 @@ final class Fixture {
     static MigrationConfig config(boolean thp) {
         return (MigrationConfig) Proxy.newProxyInstance(MigrationConfig.class.getClassLoader(),
                 new Class<?>[] {MigrationConfig.class}, (p, method, args) -> {
-                    if (method.getName().equals("thp_migration_supported")) {
+                    if (method.getName().equals("thp__migration__supported")) {
                         return thp;
                     }
                     if (method.getName().equals("annotationType")) {
