@@ -233,14 +233,25 @@ final class MemMapImpl implements MemMap {
         putRefs(pfn, 1);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Dropping the last reference and handing the folio back to the allocator are one step for
+     * {@code stop_machine}: a frame is never seen with refcount 0 that is not yet free.
+     */
     @Override
     public void putRefs(int pfn, int nr) {
-        int now = (int) INTS.getAndAdd(refcount, pfn, -nr) - nr;
-        if (now == 0) {
-            machine.freeFolioLastRef(pfn);
-        } else if (now < 0) {
-            INTS.getAndAdd(refcount, pfn, nr);
-            throw new IllegalStateException("folio_put below zero: " + dumpPage(pfn));
+        machine.preemptDisable();
+        try {
+            int now = (int) INTS.getAndAdd(refcount, pfn, -nr) - nr;
+            if (now == 0) {
+                machine.freeFolioLastRef(pfn);
+            } else if (now < 0) {
+                INTS.getAndAdd(refcount, pfn, nr);
+                throw new IllegalStateException("folio_put below zero: " + dumpPage(pfn));
+            }
+        } finally {
+            machine.preemptEnable();
         }
     }
 

@@ -497,7 +497,19 @@ final class RmapImpl implements Rmap {
             tryToUnmapFlush();
             boolean cached = !anon || mm.test(folio, PageFlag.SWAPCACHE);
             int expected = 1 + (cached ? nr : 0);
-            if (mm.isMapped(folio) || !mm.refFreeze(folio, expected)) {
+            // the freeze and the new metadata are one step for stop_machine: no frame is seen frozen
+            m.preemptDisable();
+            boolean frozen = !mm.isMapped(folio) && mm.refFreeze(folio, expected);
+            if (frozen) {
+                try {
+                    splitMetadata(folio, nr, cached, list);
+                } finally {
+                    m.preemptEnable();
+                }
+            } else {
+                m.preemptEnable();
+            }
+            if (!frozen) {
                 m.preemptDisable();
                 try {
                     rmapWalk(folio, (vma, addr) -> {
@@ -509,12 +521,6 @@ final class RmapImpl implements Rmap {
                 }
                 m.vmstatImpl().count(VmStatItem.THP_SPLIT_PAGE_FAILED, 1);
                 return org.pagemigrate.api.mm.Errno.EAGAIN.neg();
-            }
-            m.preemptDisable();
-            try {
-                splitMetadata(folio, nr, cached, list);
-            } finally {
-                m.preemptEnable();
             }
             int flags = anon ? RMP_USE_SHARED_ZEROPAGE : 0;
             for (int i = 0; i < nr; i++) {
