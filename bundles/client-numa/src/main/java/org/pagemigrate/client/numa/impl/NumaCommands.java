@@ -27,6 +27,8 @@ import org.pagemigrate.api.numa.NumaSyscalls;
  * <li>{@code mm:move_pages PID ADDR COUNT NODE|--query}: {@code move_pages(2)} on consecutive pages, one line per
  *     page with its status, then the call and its result as strace prints it;</li>
  * <li>{@code mm:mbind PID ADDR PAGES POLICY NODES [--move|--move-all|--strict]}: {@code mbind(2)};</li>
+ * <li>{@code mm:set_mempolicy PID POLICY NODES}, {@code mm:get_mempolicy [-n] PID [ADDR]}: the task policy, the
+ *     policy of the VMA at an address, or with {@code -n} the node of the page there;</li>
  * <li>{@code mm:numastat [-p PID]}: numastat's NUMA allocation table, or its per-process table in MB.</li>
  * </ul>
  * The calling task is the task PID itself unless {@code --as CALLER} names another one: {@code move_pages} and
@@ -36,7 +38,7 @@ import org.pagemigrate.api.numa.NumaSyscalls;
  * {@code migratepages}, which fails as the tool does ({@code perror("migrate_pages")}).
  */
 @Component(service = NumaCommands.class)
-@GogoCommand(scope = "mm", function = {"migratepages", "move_pages", "mbind", "numastat"})
+@GogoCommand(scope = "mm", function = {"migratepages", "move_pages", "mbind", "set_mempolicy", "get_mempolicy", "numastat"})
 public class NumaCommands {
     /** A status entry the call left unwritten. */
     static final int UNWRITTEN = Integer.MIN_VALUE;
@@ -86,17 +88,21 @@ public class NumaCommands {
 
     // ---- move_pages ----
 
-    @Descriptor("move_pages(2) query mode: the node of each of COUNT pages from ADDR")
+    // Both overloads take the same options, so that Gogo removes them the same way and picks by the positional count.
+
+    @Descriptor("move_pages(2) query mode (--query): the node of each of COUNT pages from ADDR")
     public String move_pages(
             @Descriptor("pid of the calling task; default: the task itself (pid 0)")
             @Parameter(names = {"--as"}, absentValue = "") String as,
+            @Descriptor("MPOL_MF_MOVE_ALL: also pages mapped by other processes (needs CAP_SYS_NICE)")
+            @Parameter(names = {"--move-all"}, presentValue = "true", absentValue = "false") boolean moveAll,
             @Descriptor("query where the pages are (nodes == NULL)")
             @Parameter(names = {"--query"}, presentValue = "true", absentValue = "false") boolean query,
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
             @Descriptor("number of pages") String count) {
-        if (!query) {
-            throw Cli.fail("mm:move_pages", "give a target NODE or --query");
+        if (!query || moveAll) {
+            throw Cli.fail("mm:move_pages", "give a target NODE, or --query (without --move-all)");
         }
         return movePages(as, false, pid, addr, count, null);
     }
@@ -107,10 +113,15 @@ public class NumaCommands {
             @Parameter(names = {"--as"}, absentValue = "") String as,
             @Descriptor("MPOL_MF_MOVE_ALL: also pages mapped by other processes (needs CAP_SYS_NICE)")
             @Parameter(names = {"--move-all"}, presentValue = "true", absentValue = "false") boolean moveAll,
+            @Descriptor("query where the pages are (nodes == NULL)")
+            @Parameter(names = {"--query"}, presentValue = "true", absentValue = "false") boolean query,
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
             @Descriptor("number of pages") String count,
             @Descriptor("target node for every page, or COUNT comma-separated nodes") String node) {
+        if (query) {
+            throw Cli.fail("mm:move_pages", "give a target NODE or --query, not both");
+        }
         return movePages(as, moveAll, pid, addr, count, node);
     }
 
@@ -184,12 +195,7 @@ public class NumaCommands {
         Task t = Cli.task(machine, cmd, pid);
         long a = Cli.number(cmd, "address", addr, 0, Long.MAX_VALUE);
         long n = Cli.number(cmd, "page count", pages, 0, 1L << 35);
-        MemPolicy.Mode mode;
-        try {
-            mode = MemPolicy.Mode.parse(policy.trim());
-        } catch (IllegalArgumentException e) {
-            throw Cli.fail(cmd, "unknown policy '" + policy + "' (default, preferred, bind, interleave, local)");
-        }
+        MemPolicy.Mode mode = mode(cmd, policy);
         NodeMask mask = nodes.trim().equals("none") ? null : nodes(cmd, nodes);
         int flags = (strict ? NumaSyscalls.MPOL_MF_STRICT : 0) | (move ? NumaSyscalls.MPOL_MF_MOVE : 0)
                 | (moveAll ? NumaSyscalls.MPOL_MF_MOVE_ALL : 0) | (lazy ? NumaSyscalls.MPOL_MF_LAZY : 0);
@@ -197,6 +203,67 @@ public class NumaCommands {
         int rc = numa.mbind(t, a, len, mode.number, mask, flags);
         return "mbind(" + Cli.hex(a) + ", " + len + ", MPOL_" + mode.name() + ", "
                 + (mask == null ? "NULL" : "[" + mask + "]") + ", " + flagNames(flags) + ") " + Cli.result(rc);
+    }
+
+    private MemPolicy.Mode mode(String cmd, String policy) {
+        try {
+            return MemPolicy.Mode.parse(policy.trim());
+        } catch (IllegalArgumentException e) {
+            throw Cli.fail(cmd, "unknown policy '" + policy + "' (default, preferred, bind, interleave, local)");
+        }
+    }
+
+    // ---- set_mempolicy / get_mempolicy ----
+
+    @Descriptor("set_mempolicy(2) by the task: the policy its future page faults follow")
+    public String set_mempolicy(
+            @Descriptor("the task's pid (the calling task)") String pid,
+            @Descriptor("default, bind, preferred, interleave, local (or MPOL_BIND ...)") String policy,
+            @Descriptor("nodes (all, N, N1,N2, A-B, !nodes), or none") String nodes) {
+        String cmd = "mm:set_mempolicy";
+        Task t = Cli.task(machine, cmd, pid);
+        MemPolicy.Mode mode = mode(cmd, policy);
+        NodeMask mask = nodes.trim().equals("none") ? null : nodes(cmd, nodes);
+        int rc = numa.setMempolicy(t, mode.number, mask);
+        return "set_mempolicy(MPOL_" + mode.name() + ", " + (mask == null ? "NULL" : "[" + mask + "]") + ") "
+                + Cli.result(rc);
+    }
+
+    @Descriptor("get_mempolicy(2) by the task: its task policy")
+    public String get_mempolicy(@Descriptor("the task's pid (the calling task)") String pid) {
+        return getMempolicy(pid, 0, 0);
+    }
+
+    @Descriptor("get_mempolicy(2) by the task with MPOL_F_ADDR: the policy of the VMA at ADDR, or with -n "
+            + "(MPOL_F_NODE) the node of the page there (faulting it in for reading)")
+    public String get_mempolicy(
+            @Descriptor("MPOL_F_NODE: the node of the page at ADDR")
+            @Parameter(names = {"-n", "--node"}, presentValue = "true", absentValue = "false") boolean node,
+            @Descriptor("the task's pid (the calling task)") String pid,
+            @Descriptor("an address in the task (0x... or decimal)") String addr) {
+        long a = Cli.number("mm:get_mempolicy", "address", addr, 0, Long.MAX_VALUE);
+        return getMempolicy(pid, a, NumaSyscalls.MPOL_F_ADDR | (node ? NumaSyscalls.MPOL_F_NODE : 0));
+    }
+
+    private String getMempolicy(String pid, long addr, int flags) {
+        Task t = Cli.task(machine, "mm:get_mempolicy", pid);
+        int[] pol = {0};
+        long[] mask = {0};
+        int rc = numa.getMempolicy(t, pol, mask, NumaSyscalls.MAXNODE, addr, flags);
+        StringBuilder sb = new StringBuilder("get_mempolicy(");
+        sb.append((flags & NumaSyscalls.MPOL_F_NODE) != 0 ? "MPOL_F_NODE|" : "")
+                .append((flags & NumaSyscalls.MPOL_F_ADDR) != 0 ? "MPOL_F_ADDR, " + Cli.hex(addr) : "0")
+                .append(") ").append(Cli.result(rc));
+        if (rc == 0) {
+            if ((flags & NumaSyscalls.MPOL_F_NODE) != 0) {
+                sb.append(": node ").append(pol[0]);
+            } else {
+                MemPolicy.Mode m = MemPolicy.Mode.ofNumber(pol[0] & ~Mpol.MODE_FLAGS);
+                sb.append(": MPOL_").append(m == null ? Integer.toString(pol[0]) : m.name()).append(" [")
+                        .append(NodeMask.ofBits(mask[0])).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     private static String flagNames(int flags) {

@@ -44,17 +44,17 @@ public class NumaCommandsTest {
         assertEquals(hex(a) + ": node 1\n"
                 + hex(a + 4096) + ": -ENOENT (No such file or directory)\n"
                 + hex(a + 8192) + ": -EFAULT (Bad address)\n"
-                + "move_pages(0, 3, node 1, MPOL_MF_MOVE) = 0", cmd.move_pages("", false, pid, hex(a), "3", "1"));
-        assertEquals(hex(a) + ": node 1\nmove_pages(0, 1, NULL, 0) = 0", cmd.move_pages("", true, pid, hex(a), "1"));
+                + "move_pages(0, 3, node 1, MPOL_MF_MOVE) = 0", cmd.move_pages("", false, false, pid, hex(a), "3", "1"));
+        assertEquals(hex(a) + ": node 1\nmove_pages(0, 1, NULL, 0) = 0", cmd.move_pages("", false, true, pid, hex(a), "1"));
         Task other = s.user(1000, 0);
         assertEquals(hex(a) + ": (not written)\nmove_pages(" + pid + ", 1, node 0, MPOL_MF_MOVE_ALL) "
                 + "= -1 EPERM (Operation not permitted)",
-                cmd.move_pages(Integer.toString(other.pid()), true, pid, hex(a), "1", "0"));
+                cmd.move_pages(Integer.toString(other.pid()), true, false, pid, hex(a), "1", "0"));
         assertEquals(hex(a) + ": (not written)\nmove_pages(0, 1, node 7, MPOL_MF_MOVE) = -1 ENODEV (No such device)",
-                cmd.move_pages("", false, pid, hex(a), "1", "7"));
-        assertFails("mm:move_pages: no task with pid 99999", () -> cmd.move_pages("", false, "99999", hex(a), "1", "1"));
+                cmd.move_pages("", false, false, pid, hex(a), "1", "7"));
+        assertFails("mm:move_pages: no task with pid 99999", () -> cmd.move_pages("", false, false, "99999", hex(a), "1", "1"));
         assertFails("mm:move_pages: give one node, or 3 comma-separated nodes (one per page), not '1,0'",
-                () -> cmd.move_pages("", false, pid, hex(a), "3", "1,0"));
+                () -> cmd.move_pages("", false, false, pid, hex(a), "3", "1,0"));
         assertEquals(1, s.nid(t, a));
     }
 
