@@ -36,8 +36,20 @@ public interface Tasks {
     /** {@code do_exit()}: unmaps everything and removes the task. */
     void exit(Task task);
 
-    /** {@code commit_creds()}. */
+    /**
+     * {@code commit_creds()}: replaces the task's credentials. As in kernel/cred.c, the mm becomes non-dumpable
+     * ({@link Mm#dumpable()} = {@link Mm#SUID_DUMP_DISABLE}) when the effective uid changes or the new capabilities
+     * are not a subset of the old ones.
+     */
     void setCredentials(Task task, Credentials cred);
+
+    /**
+     * The calling thread runs as {@code task} from now on, as when the task enters a system call: on the task's CPU
+     * (so its allocations count {@code numa_local}/{@code numa_other} against the task's node, and
+     * {@code numa_node_id()} is that node) and named as the task in traces. Loads, stores and faults of a task do
+     * this themselves; services that act on a task's behalf (the NUMA system calls) call it first.
+     */
+    void runAs(Task task);
 
     /** {@code set_mempolicy()} on the task: affects its future allocations. */
     void setPolicy(Task task, MemPolicy policy);

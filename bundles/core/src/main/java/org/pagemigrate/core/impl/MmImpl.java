@@ -30,6 +30,8 @@ final class MmImpl implements Mm {
     static final long MMAP_BASE = 0x7f00_0000_0000L;
     static final long MMAP_MIN = 0x1000_0000L;
     volatile boolean dead;
+    /** {@code mm->flags & MMF_DUMPABLE_MASK}: {@link Mm#SUID_DUMP_USER} until {@code commit_creds} clears it. */
+    volatile int dumpable = SUID_DUMP_USER;
 
     MmImpl(TaskImpl owner) {
         this.owner = owner;
@@ -94,6 +96,11 @@ final class MmImpl implements Mm {
     @Override
     public long swapEntries() {
         return rss.get(MM_SWAPENTS);
+    }
+
+    @Override
+    public int dumpable() {
+        return dumpable;
     }
 
     @Override

@@ -10,6 +10,7 @@ import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.MemoryFaultException;
+import org.pagemigrate.api.machine.Mm;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Tasks;
 import org.pagemigrate.api.machine.Vma;
@@ -119,7 +120,22 @@ final class TasksImpl implements Tasks {
 
     @Override
     public void setCredentials(Task task, Credentials cred) {
-        impl(task).cred = cred;
+        TaskImpl t = impl(task);
+        synchronized (t) {
+            Credentials old = t.cred;
+            // kernel/cred.c: commit_creds(): dumpability changes before the credentials become visible
+            MmImpl mmi = t.mm;
+            if (mmi != null && (old.euid() != cred.euid() || !old.capabilities().containsAll(cred.capabilities()))) {
+                mmi.dumpable = Mm.SUID_DUMP_DISABLE; // set_dumpable(mm, suid_dumpable), suid_dumpable = 0
+            }
+            t.cred = cred;
+        }
+    }
+
+    @Override
+    public void runAs(Task task) {
+        TaskImpl t = impl(task);
+        cpus.runAs(t.comm(), t.pid(), t.cpu);
     }
 
     @Override
@@ -147,6 +163,7 @@ final class TasksImpl implements Tasks {
         c.policy = p.policy;
         MmImpl pm = p.mm;
         MmImpl cm = c.mm;
+        cm.dumpable = pm.dumpable; // dup_mm(): mmf_init_flags() keeps MMF_DUMPABLE
         pm.mmapLock.writeLock().lock();
         try {
             m.preemptDisable();
