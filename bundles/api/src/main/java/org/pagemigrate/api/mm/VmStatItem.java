@@ -223,9 +223,11 @@ public enum VmStatItem {
     }
 
     private static final java.util.Map<String, VmStatItem> BY_NAME = new java.util.HashMap<>();
+    /** {@link #values()} once: that method copies the array on every call, and the LRU counters run per folio. */
+    private static final VmStatItem[] VALUES = values();
 
     static {
-        for (VmStatItem i : values()) {
+        for (VmStatItem i : VALUES) {
             BY_NAME.put(i.procName, i);
         }
     }
@@ -237,11 +239,11 @@ public enum VmStatItem {
 
     /** The zone item mirroring an LRU list ({@code NR_ZONE_LRU_BASE + lru}). */
     public static VmStatItem zoneLru(LruList lru) {
-        return values()[NR_ZONE_INACTIVE_ANON.ordinal() + lru.ordinal()];
+        return VALUES[NR_ZONE_INACTIVE_ANON.ordinal() + lru.ordinal()];
     }
 
     /** The node item of an LRU list ({@code NR_LRU_BASE + lru}). */
     public static VmStatItem nodeLru(LruList lru) {
-        return values()[NR_INACTIVE_ANON.ordinal() + lru.ordinal()];
+        return VALUES[NR_INACTIVE_ANON.ordinal() + lru.ordinal()];
     }
 }

@@ -21,6 +21,14 @@ public final class Machines {
                 SimMachine.Config.parseDistances("", nodes), 2, contents));
     }
 
+    /**
+     * Bytes of the mem_map's per-frame arrays (flags, refcount, mapcount, mapping, index, private, list links) of a
+     * machine made here: the metadata that grows with memory, {@value MemMapImpl#BYTES_PER_FRAME} bytes per frame.
+     */
+    public static long memMapBytes(Machine m) {
+        return ((SimMachine) m).memMapImpl().metadataBytes();
+    }
+
     /** Nanoseconds the machine's boot took (building the mem_map and handing memory to the buddy allocator). */
     public static long bootNanos(Machine m) {
         return ((SimMachine) m).bootNanos;

@@ -93,6 +93,14 @@ final class MemMapImpl implements MemMap {
         return nrFrames;
     }
 
+    /** Bytes of the per-frame arrays as allocated (the element bytes of every array indexed by PFN). */
+    long metadataBytes() {
+        return (long) flags.length * Long.BYTES + (long) refcount.length * Integer.BYTES
+                + (long) mapcount.length * Integer.BYTES + (long) mapping.length * Integer.BYTES
+                + (long) index.length * Long.BYTES + (long) priv.length * Integer.BYTES
+                + (long) next.length * Integer.BYTES + (long) prev.length * Integer.BYTES;
+    }
+
     // ---- flags ----
 
     @Override

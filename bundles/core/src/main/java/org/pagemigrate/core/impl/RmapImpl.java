@@ -30,6 +30,14 @@ final class RmapImpl implements Rmap {
     RmapImpl(SimMachine m) {
         this.m = m;
         this.mm = m.memMapImpl();
+        this.migrateOne = (vma, addr, arg, folio, b, c) -> {
+            tryToMigrateOne(folio, vma, addr);
+            return mm.isMapped(folio);
+        };
+        this.removeMigrationOne = (vma, addr, arg, src, dst, flags) -> {
+            removeMigrationPte(src, dst, vma, addr, flags);
+            return true;
+        };
     }
 
     /** Called for each VMA that may map the folio, at the address the folio's index gives. */
@@ -40,21 +48,43 @@ final class RmapImpl implements Rmap {
     }
 
     /**
+     * {@link RmapOne} with the walk's arguments passed along ({@code rmap_walk_control.arg}), so that a walk that runs
+     * per folio can use one visitor made once instead of a capturing lambda made per call.
+     */
+    @FunctionalInterface
+    interface RmapVisit {
+        /** Returns false to stop the walk. */
+        boolean visit(VmaImpl vma, long addr, Object arg, int a, int b, int c);
+    }
+
+    private static final RmapVisit CALL_ONE = (vma, addr, one, a, b, c) -> ((RmapOne) one).visit(vma, addr);
+
+    /** {@code try_to_migrate()}'s visitor: a = the folio. */
+    private final RmapVisit migrateOne;
+    /** {@code remove_migration_ptes()}'s visitor: a = src, b = dst, c = RMP_* flags. */
+    private final RmapVisit removeMigrationOne;
+
+    /**
      * {@code rmap_walk()}: the folio's anon_vma or its mapping's i_mmap, under that lock for read. Context: in a
      * preempt-disabled section (the per-VMA work takes page-table spinlocks).
      */
     void rmapWalk(int folio, RmapOne one) {
+        rmapWalk(folio, CALL_ONE, one, 0, 0, 0);
+    }
+
+    /** {@link #rmapWalk(int, RmapOne)} calling {@code visit} with the given arguments. */
+    void rmapWalk(int folio, RmapVisit visit, Object arg, int a, int b, int c) {
         long index = mm.index(folio);
         long size = (long) mm.nrPages(folio) << Machine.PAGE_SHIFT;
         java.util.concurrent.locks.ReentrantReadWriteLock lock;
         java.util.List<VmaImpl> vmas;
         if (mm.test(folio, PageFlag.ANON)) {
-            AnonVma a = mm.anonVma(folio);
-            if (!(a instanceof AnonVmaImpl)) {
+            AnonVma av = mm.anonVma(folio);
+            if (!(av instanceof AnonVmaImpl)) {
                 return;
             }
-            lock = ((AnonVmaImpl) a).lock;
-            vmas = ((AnonVmaImpl) a).vmasLocked();
+            lock = ((AnonVmaImpl) av).lock;
+            vmas = ((AnonVmaImpl) av).vmasLocked();
         } else {
             AddressSpace as = mm.mapping(folio);
             if (!(as instanceof AddressSpaceImpl) || as.isSwapCache()) {
@@ -65,9 +95,11 @@ final class RmapImpl implements Rmap {
         }
         lock.readLock().lock();
         try {
-            for (VmaImpl vma : vmas) {
+            // an index loop: the lists are ArrayLists, and an iterator would be allocated per folio
+            for (int i = 0, n = vmas.size(); i < n; i++) {
+                VmaImpl vma = vmas.get(i);
                 long addr = vma.address(index);
-                if (addr >= vma.start && addr + size <= vma.end && !one.visit(vma, addr)) {
+                if (addr >= vma.start && addr + size <= vma.end && !visit.visit(vma, addr, arg, a, b, c)) {
                     return;
                 }
             }
@@ -151,10 +183,7 @@ final class RmapImpl implements Rmap {
     public void tryToMigrate(int folio, int flags) {
         m.preemptDisable();
         try {
-            rmapWalk(folio, (vma, addr) -> {
-                tryToMigrateOne(folio, vma, addr);
-                return mm.isMapped(folio);
-            });
+            rmapWalk(folio, migrateOne, null, folio, 0, 0);
         } finally {
             m.preemptEnable();
         }
@@ -222,10 +251,7 @@ final class RmapImpl implements Rmap {
     public void removeMigrationPtes(int src, int dst, int flags) {
         m.preemptDisable();
         try {
-            rmapWalk(dst, (vma, addr) -> {
-                removeMigrationPte(src, dst, vma, addr, flags);
-                return true;
-            });
+            rmapWalk(dst, removeMigrationOne, null, src, dst, flags);
         } finally {
             m.preemptEnable();
         }

@@ -39,6 +39,8 @@ final class TraceImpl implements Trace {
     private volatile byte[] decision = new byte[64];
     private final Map<String, Boolean> rules = new LinkedHashMap<>();
     private final Map<Integer, TraceEvent> known = new ConcurrentHashMap<>();
+    /** Names of the threads that never ran as a task, by CPU (racy: a lost update only makes the name again). */
+    private volatile String[] kworkers = new String[0];
 
     TraceImpl(SimMachine m) {
         this.m = m;
@@ -130,11 +132,26 @@ final class TraceImpl implements Trace {
             tid[i] = slot.pid;
         } else {
             // a thread that never ran as a task: a kernel thread of the machine
-            comm[i] = "kworker/" + slot.cpu;
+            comm[i] = kworker(slot.cpu);
             tid[i] = Thread.currentThread().getId();
         }
         cpu[i] = slot.cpu;
         return s;
+    }
+
+    /** {@code kworker/CPU}, made once per CPU (emitting must not allocate). */
+    private String kworker(int cpu) {
+        String[] names = kworkers;
+        if (cpu >= names.length) {
+            names = java.util.Arrays.copyOf(names, cpu + 1);
+            kworkers = names;
+        }
+        String name = names[cpu];
+        if (name == null) {
+            name = "kworker/" + cpu;
+            names[cpu] = name;
+        }
+        return name;
     }
 
     private void publish(long s) {

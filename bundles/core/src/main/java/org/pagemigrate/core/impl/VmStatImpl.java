@@ -30,13 +30,17 @@ final class VmStatImpl implements VmStat {
         }
     }
 
-    private static void check(VmStatItem item, VmStatItem.Kind... kinds) {
-        for (VmStatItem.Kind k : kinds) {
-            if (item.kind() == k) {
-                return;
-            }
+    // two overloads rather than varargs: these run for every counter update and must not allocate
+    private static void check(VmStatItem item, VmStatItem.Kind kind) {
+        if (item.kind() != kind) {
+            throw new IllegalArgumentException(item.procName() + " is a " + item.kind() + " item");
         }
-        throw new IllegalArgumentException(item.procName() + " is a " + item.kind() + " item");
+    }
+
+    private static void check(VmStatItem item, VmStatItem.Kind kind, VmStatItem.Kind other) {
+        if (item.kind() != kind && item.kind() != other) {
+            throw new IllegalArgumentException(item.procName() + " is a " + item.kind() + " item");
+        }
     }
 
     @Override

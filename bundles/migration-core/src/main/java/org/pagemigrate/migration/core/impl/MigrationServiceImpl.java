@@ -53,6 +53,14 @@ public class MigrationServiceImpl implements MigrationService {
         this.engine = new MigrateEngine(machine, isolation, folios, config);
     }
 
+    Drivers whiteboard() {
+        return drivers;
+    }
+
+    FolioMigration folioMigration() {
+        return folios;
+    }
+
     // ---- the whiteboard ----
 
     private static int ranking(ServiceReference<?> ref) {

@@ -40,20 +40,7 @@ final class Fixture {
     Fixture(Machine m, boolean thpMigration) {
         this.m = m;
         this.mm = m.memMap();
-        this.svc = new MigrationServiceImpl(m, config(thpMigration));
-    }
-
-    static MigrationConfig config(boolean thp) {
-        return (MigrationConfig) Proxy.newProxyInstance(MigrationConfig.class.getClassLoader(),
-                new Class<?>[] {MigrationConfig.class}, (p, method, args) -> {
-                    if (method.getName().equals("thp__migration__supported")) {
-                        return thp;
-                    }
-                    if (method.getName().equals("annotationType")) {
-                        return MigrationConfig.class;
-                    }
-                    return method.getDefaultValue();
-                });
+        this.svc = new MigrationServiceImpl(m, MigrationCores.config(thpMigration));
     }
 
     /** A fake service reference with the given properties. */

@@ -1,0 +1,99 @@
+package org.pagemigrate.benchmarks;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.pagemigrate.api.machine.Machine;
+import org.pagemigrate.core.impl.Machines;
+
+/**
+ * Machine start for 16 GiB: 2 nodes × 8 GiB = {@value #FRAMES} frames of 4 KiB, metadata only ({@code contents}
+ * false; contents are off-heap and allocated on first write anyway). {@code start16GiB} builds the machine (the
+ * mem_map arrays, zones, the buddy allocator taking every frame, the zero page); its baseline {@code arrays16GiB}
+ * only allocates zeroed arrays of the same total size, 40 bytes per frame, which is the least any start can cost.
+ * One call per iteration ({@link Mode#SingleShotTime}), ms per call.
+ *
+ * <p>Bytes per page: after each iteration the machine just built is measured twice, from the mem_map's own arrays
+ * ({@link Machines#memMapBytes}) and from the heap (used heap after a full GC with the machine reachable, minus
+ * after it is dropped). The trial prints both as {@code # mem_map: ...} lines in the run's output.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3)
+@Measurement(iterations = 10)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+public class MachineStartBenchmark {
+    static final int NODES = 2;
+    static final int NODE_MIB = 8192;
+    static final int FRAMES = NODES * NODE_MIB * 256;
+
+    /** The machine built by the last call, kept for the heap measurement. */
+    @State(Scope.Thread)
+    public static class Built {
+        Object last;
+        private long arrayBytes;
+        private long heapBytes;
+        private long heapSamples;
+        private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+
+        private long usedAfterGc() {
+            long used = Long.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                System.gc();
+                used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+            }
+            return used;
+        }
+
+        @TearDown(Level.Iteration)
+        public void measure() {
+            if (!(last instanceof Machine)) {
+                last = null;
+                return;
+            }
+            arrayBytes = Machines.memMapBytes((Machine) last);
+            long with = usedAfterGc();
+            last = null;
+            long without = usedAfterGc();
+            heapBytes += with - without;
+            heapSamples++;
+        }
+
+        @TearDown(Level.Trial)
+        public void report() {
+            if (heapSamples > 0) {
+                System.out.printf("%n# mem_map: %d frames, arrays %d bytes = %.2f bytes/page; heap retained by one"
+                        + " machine (mean of %d): %d bytes = %.2f bytes/page%n", FRAMES, arrayBytes,
+                        (double) arrayBytes / FRAMES, heapSamples, heapBytes / heapSamples,
+                        (double) heapBytes / heapSamples / FRAMES);
+            }
+        }
+    }
+
+    @Benchmark
+    public Object start16GiB(Built b) {
+        Machine m = Machines.create(NODES, NODE_MIB, 0, false);
+        b.last = m;
+        return m;
+    }
+
+    /** The same bytes as the mem_map's arrays, allocated and zeroed, nothing else. */
+    @Benchmark
+    public Object arrays16GiB(Built b) {
+        Object[] a = {new long[FRAMES], new int[FRAMES], new int[FRAMES], new int[FRAMES], new long[FRAMES],
+            new int[FRAMES], new int[FRAMES], new int[FRAMES]};
+        b.last = a;
+        return a;
+    }
+}
