@@ -25,6 +25,9 @@ import org.pagemigrate.api.mm.ZoneType;
  * counters and lists always agree. There are no per-cpu page lists: the zone lock is taken per allocation.
  */
 final class BuddyAllocator implements PageAllocator {
+    /** {@code MigrateType.values()} once: that method copies the array on every call. */
+    private static final MigrateType[] MIGRATETYPES = MigrateType.values();
+
     private static final int MAX_ORDER = Machine.NR_PAGE_ORDERS - 1;
     private static final int[][] FALLBACKS = {
         {MigrateType.RECLAIMABLE.ordinal(), MigrateType.MOVABLE.ordinal()},   // UNMOVABLE
@@ -160,7 +163,7 @@ final class BuddyAllocator implements PageAllocator {
         }
         if (order > Machine.PAGEBLOCK_ORDER) {
             for (int p = pfn; p < pfn + (1 << order); p += 1 << Machine.PAGEBLOCK_ORDER) {
-                topo.setPageblockMigratetype(p, MigrateType.values()[mt]);
+                topo.setPageblockMigratetype(p, MIGRATETYPES[mt]);
             }
         }
         // to_tail: put a block whose next-order buddy is free at the tail, so that it stays free to merge.
@@ -214,7 +217,7 @@ final class BuddyAllocator implements PageAllocator {
                 if (o >= Machine.PAGEBLOCK_ORDER) {
                     delFromFreeList(z, pfn, o);
                     for (int p = pfn; p < pfn + (1 << o); p += 1 << Machine.PAGEBLOCK_ORDER) {
-                        topo.setPageblockMigratetype(p, MigrateType.values()[mt]);
+                        topo.setPageblockMigratetype(p, MIGRATETYPES[mt]);
                     }
                     expand(z, pfn, order, o, mt);
                     return pfn;
@@ -269,7 +272,7 @@ final class BuddyAllocator implements PageAllocator {
             if (z.contains(big) && isFreeBlockOfOrder(big, o)) {
                 delFromFreeList(z, big, o);
                 for (int p = big; p < big + (1 << o); p += 1 << Machine.PAGEBLOCK_ORDER) {
-                    topo.setPageblockMigratetype(p, MigrateType.values()[mt]);
+                    topo.setPageblockMigratetype(p, MIGRATETYPES[mt]);
                 }
                 addToFreeList(z, big, o, mt, false);
                 return 1 << o;
@@ -289,7 +292,7 @@ final class BuddyAllocator implements PageAllocator {
                 p++;
             }
         }
-        topo.setPageblockMigratetype(block, MigrateType.values()[mt]);
+        topo.setPageblockMigratetype(block, MIGRATETYPES[mt]);
         return moved;
     }
 

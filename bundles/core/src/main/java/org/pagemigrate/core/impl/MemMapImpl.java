@@ -145,9 +145,13 @@ final class MemMapImpl implements MemMap {
         } while (!LONGS.compareAndSet(flags, pfn, old, (old & ~mask) | (value & mask)));
     }
 
-    /** Plain store of the whole word, for frames nobody else can see (allocation, free). */
+    /**
+     * Store of the whole word, for frames nobody else can change (allocation, free, a frozen folio's split). A
+     * release store: a reader sees the old word or the new one, after everything written before it; no full fence,
+     * which a THP's 512 tail frames would pay 512 times.
+     */
     void setFlagsWord(int pfn, long value) {
-        LONGS.setVolatile(flags, pfn, value);
+        LONGS.setRelease(flags, pfn, value);
     }
 
     @Override

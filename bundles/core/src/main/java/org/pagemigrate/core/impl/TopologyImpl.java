@@ -15,8 +15,13 @@ import org.pagemigrate.api.mm.ZoneType;
  * top; one migratetype byte per pageblock. {@code pfn_to_nid} is a division, {@code page_zone} a comparison.
  */
 final class TopologyImpl implements Topology {
+    /** {@code MigrateType.values()} once: that method copies the array on every call. */
+    private static final MigrateType[] MIGRATETYPES = MigrateType.values();
+
     private final int nrNodes;
     private final int pagesPerNode;
+    /** log2 of pagesPerNode when it is a power of two (node sizes in MiB that are), else -1: a shift, no division. */
+    private final int nodeShift;
     private final int[][] distance;
     private final NodeImpl[] nodes;
     private final List<Zone> allZones;
@@ -27,6 +32,7 @@ final class TopologyImpl implements Topology {
     TopologyImpl(int nrNodes, int pagesPerNode, int movablePagesPerNode, int[][] distance, int cpusPerNode) {
         this.nrNodes = nrNodes;
         this.pagesPerNode = pagesPerNode;
+        this.nodeShift = Integer.bitCount(pagesPerNode) == 1 ? Integer.numberOfTrailingZeros(pagesPerNode) : -1;
         this.distance = distance;
         this.nodes = new NodeImpl[nrNodes];
         this.cpuToNode = new int[nrNodes * cpusPerNode];
@@ -90,12 +96,12 @@ final class TopologyImpl implements Topology {
 
     @Override
     public int pfnToNid(int pfn) {
-        return pfn / pagesPerNode;
+        return nodeShift >= 0 && pfn >= 0 ? pfn >>> nodeShift : pfn / pagesPerNode;
     }
 
     @Override
     public ZoneImpl zoneOf(int pfn) {
-        List<Zone> zs = nodes[pfn / pagesPerNode].zones;
+        List<Zone> zs = nodes[pfnToNid(pfn)].zones;
         ZoneImpl z = (ZoneImpl) zs.get(0);
         if (zs.size() > 1 && !z.contains(pfn)) {
             z = (ZoneImpl) zs.get(1);
@@ -120,7 +126,7 @@ final class TopologyImpl implements Topology {
 
     @Override
     public MigrateType pageblockMigratetype(int pfn) {
-        return MigrateType.values()[pageblockType[pfn >>> Machine.PAGEBLOCK_ORDER]];
+        return MIGRATETYPES[pageblockType[pfn >>> Machine.PAGEBLOCK_ORDER]];
     }
 
     int pageblockMigratetypeOrdinal(int pfn) {

@@ -130,31 +130,35 @@ final class FolioMigration {
 
     // ---- folio_migrate_flags ----
 
-    /** {@code folio_migrate_flags()}. Context: preempt disabled or both folios private to the caller. */
+    /**
+     * {@code folio_migrate_flags()}. Context: preempt disabled or both folios private to the caller. {@code src} is
+     * locked and unmapped, so its flags are read once and only the bits that are set cost an atomic operation.
+     */
     void folioMigrateFlags(int dst, int src) {
         machine.preemptDisable();
         try {
-            copyIf(dst, src, PageFlag.REFERENCED);
-            copyIf(dst, src, PageFlag.UPTODATE);
-            if (mm.testAndClear(src, PageFlag.ACTIVE)) {
+            long f = mm.flags(src);
+            copyIf(dst, f, PageFlag.REFERENCED);
+            copyIf(dst, f, PageFlag.UPTODATE);
+            if (has(f, PageFlag.ACTIVE) && mm.testAndClear(src, PageFlag.ACTIVE)) {
                 mm.set(dst, PageFlag.ACTIVE);
-            } else if (mm.testAndClear(src, PageFlag.UNEVICTABLE)) {
+            } else if (has(f, PageFlag.UNEVICTABLE) && mm.testAndClear(src, PageFlag.UNEVICTABLE)) {
                 mm.set(dst, PageFlag.UNEVICTABLE);
             }
-            copyIf(dst, src, PageFlag.WORKINGSET);
-            copyIf(dst, src, PageFlag.CHECKED);
-            copyIf(dst, src, PageFlag.MAPPEDTODISK);
-            copyIf(dst, src, PageFlag.DIRTY);
-            copyIf(dst, src, PageFlag.YOUNG);
-            copyIf(dst, src, PageFlag.IDLE);
-            if (mm.testAndClear(src, PageFlag.MLOCKED)) {
+            copyIf(dst, f, PageFlag.WORKINGSET);
+            copyIf(dst, f, PageFlag.CHECKED);
+            copyIf(dst, f, PageFlag.MAPPEDTODISK);
+            copyIf(dst, f, PageFlag.DIRTY);
+            copyIf(dst, f, PageFlag.YOUNG);
+            copyIf(dst, f, PageFlag.IDLE);
+            if (has(f, PageFlag.MLOCKED) && mm.testAndClear(src, PageFlag.MLOCKED)) {
                 // mlock_folio() on the new folio: the count moves with it
                 int nr = mm.nrPages(src);
                 vmstat.modZone(src, VmStatItem.NR_MLOCK, -nr);
                 mm.set(dst, PageFlag.MLOCKED);
                 vmstat.modZone(dst, VmStatItem.NR_MLOCK, nr);
             }
-            if (mm.testAndClear(src, PageFlag.SWAPCACHE)) {
+            if (has(f, PageFlag.SWAPCACHE) && mm.testAndClear(src, PageFlag.SWAPCACHE)) {
                 mm.setPrivateValue(src, 0);
             }
             if (mm.test(dst, PageFlag.WRITEBACK)) {
@@ -165,8 +169,12 @@ final class FolioMigration {
         }
     }
 
-    private void copyIf(int dst, int src, PageFlag f) {
-        if (mm.test(src, f)) {
+    private static boolean has(long flags, PageFlag f) {
+        return (flags & f.mask) != 0;
+    }
+
+    private void copyIf(int dst, long srcFlags, PageFlag f) {
+        if (has(srcFlags, f)) {
             mm.set(dst, f);
         }
     }
