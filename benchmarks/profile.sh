@@ -2,21 +2,24 @@
 # profile.sh: runs one JMH benchmark with a JFR recording (settings=profile: execution and allocation samples) and
 # prints where the samples are: top frames, methods on the stack, allocation sites.
 #
-#   benchmarks/profile.sh REGEX [N]    e.g. benchmarks/profile.sh 'MigrateBenchmark.anon4kAsync' 30
+#   benchmarks/profile.sh REGEX [N [ONLY]]   e.g. benchmarks/profile.sh 'MigrateBenchmark.anon4kAsync' 30
 #
-# Samples every 1 ms of running Java code. Setup code (migrating back, isolating) is sampled too; read the inclusive list for what is under migrate_pages().
+# Samples every 1 ms of running Java code (a copy inside Unsafe.copyMemory is native code and not sampled). Setup
+# code (migrating back, isolating) is sampled too: ONLY (default: the last part of REGEX, e.g. anon4kAsync) keeps the
+# samples whose stack holds a method of that name, i.e. the measured calls.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 regex="$1"
 top="${2:-30}"
+only="${3:-${regex##*.}}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 java -jar "$root/benchmarks/target/benchmarks.jar" -f 1 -wi 1 -i 4 -w 1 -r 2 \
-    -jvmArgsAppend "-XX:StartFlightRecording=filename=$work/rec.jfr,settings=profile,jdk.ExecutionSample#period=1ms" "$regex" \
+    -jvmArgsAppend "-XX:StartFlightRecording=filename=$work/rec.jfr,settings=profile,jdk.ExecutionSample#period=1ms -XX:FlightRecorderOptions=stackdepth=256" "$regex" \
     | grep -E '^[A-Za-z]+Benchmark\.' || true
-jfr print --json --events jdk.ExecutionSample "$work/rec.jfr" > "$work/exec.json"
-jfr print --json --events jdk.ObjectAllocationSample "$work/rec.jfr" > "$work/alloc.json"
-python3 - "$work/exec.json" "$work/alloc.json" "$top" <<'PY'
+jfr print --json --stack-depth 256 --events jdk.ExecutionSample "$work/rec.jfr" > "$work/exec.json"
+jfr print --json --stack-depth 256 --events jdk.ObjectAllocationSample "$work/rec.jfr" > "$work/alloc.json"
+python3 - "$work/exec.json" "$work/alloc.json" "$top" "$only" <<'PY'
 import collections, json, sys
 
 def frames(e):
@@ -25,6 +28,9 @@ def frames(e):
 
 execs = json.load(open(sys.argv[1]))['recording']['events']
 n = int(sys.argv[3])
+every = len(execs)
+execs = [e for e in execs if any(f.endswith('.' + sys.argv[4]) for f in frames(e))]
+print(f"\n{len(execs)} of {every} samples have {sys.argv[4]} on the stack (the measured calls); only those count")
 top, incl = collections.Counter(), collections.Counter()
 for e in execs:
     fs = frames(e)

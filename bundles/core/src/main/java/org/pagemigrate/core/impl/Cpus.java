@@ -1,5 +1,7 @@
 package org.pagemigrate.core.impl;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -15,8 +17,9 @@ import java.util.concurrent.locks.LockSupport;
  * </ul>
  * Both protocols are Dekker-style: the thread publishes its state with a volatile write and then reads the shared
  * state (the stop flag, the page-table entry); the other side writes the shared state first and then reads the slots.
- * Java volatiles are sequentially consistent, so one of the two always sees the other. The fast paths are a
- * thread-local lookup and two volatile writes.
+ * Java volatiles are sequentially consistent, so one of the two always sees the other. Leaving a section or closing
+ * a window is a release store: the other side only needs to see it after what came before it. The fast paths are a
+ * thread-local lookup, one volatile write and one release write.
  */
 final class Cpus {
     static final class Slot {
@@ -45,6 +48,19 @@ final class Cpus {
         Slot(int id, Thread t) {
             this.id = id;
             this.thread = new WeakReference<>(t);
+        }
+    }
+
+    private static final VarHandle IN_SECTION;
+    private static final VarHandle ACCESS_SEQ;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            IN_SECTION = l.findVarHandle(Slot.class, "inSection", int.class);
+            ACCESS_SEQ = l.findVarHandle(Slot.class, "accessSeq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
         }
     }
 
@@ -148,7 +164,8 @@ final class Cpus {
             throw new IllegalStateException("preempt_enable without preempt_disable");
         }
         if (--s.depth == 0) {
-            s.inSection = 0;
+            // leaving needs no fence, only that the section's writes come first: a release store
+            IN_SECTION.setRelease(s, 0);
         }
     }
 
@@ -187,7 +204,8 @@ final class Cpus {
     }
 
     void endAccess(Slot s) {
-        s.accessSeq = s.accessSeq + 1;
+        // closing the window needs no fence, only that the access comes first: a release store
+        ACCESS_SEQ.setRelease(s, s.accessSeq + 1);
     }
 
     /**
