@@ -1,5 +1,6 @@
 package org.pagemigrate.benchmarks;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -141,6 +142,15 @@ public class MigrateBenchmark {
             }
             return dst.length;
         }
+
+        /** The same copies, each followed by a full fence, as every atomic operation of the migration after it is. */
+        int copyAllFenced() {
+            for (int i = 0; i < src.length; i++) {
+                mm.copy(dst[i], src[i]);
+                VarHandle.fullFence();
+            }
+            return dst.length;
+        }
     }
 
     /** {@value #PAGES} frames of 4 KiB on each node. */
@@ -193,6 +203,16 @@ public class MigrateBenchmark {
     @OperationsPerInvocation(PAGES)
     public int anon4kRawCopy(Frames4k s) {
         return s.copyAll();
+    }
+
+    /**
+     * Not a baseline but a control: the raw copy with a full fence after each page, what the first atomic operation
+     * after a copy costs (it waits until the copy's stores have drained to memory).
+     */
+    @Benchmark
+    @OperationsPerInvocation(PAGES)
+    public int anon4kRawCopyFenced(Frames4k s) {
+        return s.copyAllFenced();
     }
 
     @Benchmark
