@@ -432,7 +432,8 @@ final class SwapImpl extends SwapHooks implements Swap {
                     if (!mm.tryGet(folio)) {
                         continue;
                     }
-                    if (!list.contains(folio) && isolate(folio)) {
+                    // a folio already on the list is off the LRU, so isolating it again fails: no list walk
+                    if (isolate(folio)) {
                         list.addTail(folio);
                         taken += mm.nrPages(folio);
                     }

@@ -110,6 +110,8 @@ public class MigrateCommands {
         MemMap mm = machine.memMap();
         FolioList list = mm.newList();
         int skipped = 0;
+        int last = MemMap.NO_PFN;
+        boolean lastOnList = false;
         for (int i = 0; i < pages; i++) {
             int pfn = tasks.followPage(t, start + i * 4096L, true);
             if (pfn < 0 || mm.isZeroPage(pfn)) {
@@ -117,9 +119,15 @@ public class MigrateCommands {
                 continue;
             }
             int folio = mm.head(pfn);
-            if (!list.contains(folio) && !migration.isolateFolioToList(folio, list)) {
+            // the pages of a large folio come one after the other; a folio of the list met again fails to isolate,
+            // and only then is the list walked, so that N pages cost O(N), not O(N^2)
+            boolean onList = folio == last ? lastOnList
+                    : migration.isolateFolioToList(folio, list) || list.contains(folio);
+            if (!onList) {
                 skipped++;
             }
+            last = folio;
+            lastOnList = onList;
             mm.put(folio);
         }
         int isolated = list.size();

@@ -8,9 +8,9 @@ import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.mm.MigrateMode;
 
 /**
- * Builds the migration core outside OSGi, for benchmarks (this package is not exported, so bundles cannot use it; on
- * a plain class path it is visible), as {@code org.pagemigrate.core.impl.Machines} does for the machine. Drivers
- * added here go into the same whiteboard the DS bind methods fill.
+ * Builds the migration core outside OSGi, for benchmarks and other modules' tests (this package is not exported, so
+ * bundles cannot use it; on a plain class path it is visible), as {@code org.pagemigrate.core.impl.Machines} does for
+ * the machine. Drivers added here go into the same whiteboard the DS bind methods fill.
  */
 public final class MigrationCores {
     /** Service ids for drivers added here, far above those a framework hands out in a benchmark's lifetime. */
