@@ -82,7 +82,8 @@ public class DispatchBenchmark {
             MigrationCores.addAddressSpaceOperations(core, fs, TYPE);
             file = machine.addressSpaces().create(TYPE, "/bench/file", 0, null);
             byte[] data = new byte[Machine.PAGE_SIZE];
-            java.nio.ByteBuffer.wrap(data).putLong(0, PATTERN);
+            // the machine's memory is little-endian, as x86's
+            java.nio.ByteBuffer.wrap(data).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(0, PATTERN);
             if (machine.addressSpaces().write(file, 0, data, 0, data.length) != data.length) {
                 throw new IllegalStateException("write to the page cache failed");
             }

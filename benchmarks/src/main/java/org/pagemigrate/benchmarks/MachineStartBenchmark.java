@@ -22,7 +22,10 @@ import org.pagemigrate.core.impl.Machines;
  * false; contents are off-heap and allocated on first write anyway). {@code start16GiB} builds the machine (the
  * mem_map arrays, zones, the buddy allocator taking every frame, the zero page); its baseline {@code arrays16GiB}
  * only allocates zeroed arrays of the same total size, 40 bytes per frame, which is the least any start can cost.
- * One call per iteration ({@link Mode#SingleShotTime}), ms per call.
+ * One call per iteration ({@link Mode#SingleShotTime}), ms per call, in a JVM whose heap is touched at its start
+ * ({@code -XX:+AlwaysPreTouch}), so that the figure is the machine's work and not the kernel's first-touch page faults;
+ * the start in a fresh JVM (class loading, interpreter, page faults) is {@code -f 10 -wi 0 -i 1}, see
+ * docs/PERFORMANCE.md.
  *
  * <p>Bytes per page: after each iteration the machine just built is measured twice, from the mem_map's own arrays
  * ({@link Machines#memMapBytes}) and from the heap (used heap after a full GC with the machine reachable, minus
@@ -33,7 +36,7 @@ import org.pagemigrate.core.impl.Machines;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 5)
 @Measurement(iterations = 10)
-@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g", "-XX:+AlwaysPreTouch"})
 public class MachineStartBenchmark {
     static final int NODES = 2;
     static final int NODE_MIB = 8192;

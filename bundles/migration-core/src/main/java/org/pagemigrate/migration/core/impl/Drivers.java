@@ -45,7 +45,6 @@ final class Drivers {
         /** A {@link MovableOperations} registration (else {@link AddressSpaceOperations}). */
         final boolean movable;
         final AtomicInteger inFlight = new AtomicInteger();
-        final AtomicLong calls = new AtomicLong();
         final AtomicLong failures = new AtomicLong();
         volatile boolean departing;
         volatile boolean warned;
@@ -66,7 +65,6 @@ final class Drivers {
                 exit();
                 return false;
             }
-            calls.incrementAndGet();
             return true;
         }
 
