@@ -41,7 +41,7 @@ import org.pagemigrate.migration.core.impl.MigrationCores;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class DispatchBenchmark {
     static final String TYPE = "benchfs";
     static final long PATTERN = 0x0123_4567_89ab_cdefL;

@@ -1,8 +1,9 @@
 package org.pagemigrate.benchmarks;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.util.concurrent.TimeUnit;
+import javax.management.JMException;
+import javax.management.ObjectName;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,9 +29,9 @@ import org.pagemigrate.core.impl.Machines;
  * docs/PERFORMANCE.md.
  *
  * <p>Bytes per page: after each iteration the machine just built is measured twice, from the mem_map's own arrays
- * ({@link Machines#memMapBytes}) and from the heap (used heap after a full GC with the machine reachable, minus
- * after it is dropped), and the heap of a 2 × 4 MiB machine tells the part that does not grow with memory. The trial
- * prints them as {@code # mem_map: ...} and {@code # heap ...} lines in the run's output.
+ * ({@link Machines#memMapBytes}) and from the heap (the live bytes of a class histogram with the machine reachable,
+ * minus after it is dropped), and the heap of a 2 × 4 MiB machine tells the part that does not grow with memory. The
+ * trial prints them as {@code # mem_map: ...} and {@code # live heap ...} lines in the run's output.
  */
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -49,15 +50,21 @@ public class MachineStartBenchmark {
         private long arrayBytes;
         private long heapBytes;
         private long heapSamples;
-        private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
 
-        private long usedAfterGc() {
-            long used = Long.MAX_VALUE;
-            for (int i = 0; i < 3; i++) {
-                System.gc();
-                used = Math.min(used, memory.getHeapMemoryUsage().getUsed());
+        /**
+         * Bytes of the live objects on the heap: the {@code Total} of {@code jcmd PID GC.class_histogram}, which runs
+         * a full GC first. Unlike the used heap, it does not count the rest of the G1 regions a large array fills.
+         */
+        static long liveBytes() {
+            try {
+                String h = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                        new Object[] {new String[0]}, new String[] {String[].class.getName()});
+                String[] total = h.substring(h.lastIndexOf("Total")).trim().split("\\s+");
+                return Long.parseLong(total[2]);
+            } catch (JMException | RuntimeException e) {
+                throw new IllegalStateException("no class histogram: " + e, e);
             }
-            return used;
         }
 
         @TearDown(Level.Iteration)
@@ -67,9 +74,9 @@ public class MachineStartBenchmark {
                 return;
             }
             arrayBytes = Machines.memMapBytes((Machine) last);
-            long with = usedAfterGc();
+            long with = liveBytes();
             last = null;
-            long without = usedAfterGc();
+            long without = liveBytes();
             heapBytes += with - without;
             heapSamples++;
         }
@@ -79,17 +86,17 @@ public class MachineStartBenchmark {
             if (heapSamples == 0) {
                 return;
             }
-            // what a machine costs whatever its size (trace ring, tables, zone lists): a 2 × 4 MiB machine's heap
-            long before = usedAfterGc();
+            // what a machine costs whatever its size (trace ring, tables, zone lists): a 2 x 4 MiB machine's heap
+            long before = liveBytes();
             last = Machines.create(NODES, 4, 0, false);
-            long small = usedAfterGc() - before;
+            long small = liveBytes() - before;
             last = null;
             int smallFrames = NODES * 4 * 256;
             long big = heapBytes / heapSamples;
             System.out.printf("%n# mem_map: %d frames, arrays %d bytes = %.2f bytes/page%n", FRAMES, arrayBytes,
                     (double) arrayBytes / FRAMES);
-            System.out.printf("# heap retained by one machine (mean of %d): %d bytes = %.2f bytes/page; a 2 x 4 MiB"
-                    + " machine: %d bytes; per page beyond that: %.2f bytes%n", heapSamples, big,
+            System.out.printf("# live heap of one machine (class histogram, mean of %d): %d bytes = %.2f bytes/page;"
+                    + " a 2 x 4 MiB machine: %d bytes; per page beyond that: %.2f bytes%n", heapSamples, big,
                     (double) big / FRAMES, small, (double) (big - small) / (FRAMES - smallFrames));
         }
     }
