@@ -67,13 +67,15 @@ if pairs:
               f"| {gbps(r['median']):.2f} / {gbps(r['best']):.2f} "
               f"| {r['median'] / m['median']:.2f} / {r['best'] / m['best']:.2f} | {flushes} |")
 
-d, dd = rows.get("DispatchBenchmark.direct"), rows.get("DispatchBenchmark.dispatched")
 a = rows.get("MigrateBenchmark.anon4kAsync [trace=on]")
-if d and dd:
+for direct, dispatched in (("direct", "dispatched"), ("callOnly", "dispatchOnly")):
+    d, dd = rows.get("DispatchBenchmark." + direct), rows.get("DispatchBenchmark." + dispatched)
+    if not (d and dd):
+        continue
     print()
     for what in ("median", "best"):
         cost = dd[what] - d[what]
-        line = f"dispatch cost ({what}): {dd[what]:.1f} - {d[what]:.1f} = {cost:.1f} ns per folio"
+        line = f"dispatch cost, {dispatched} - {direct} ({what}): {dd[what]:.1f} - {d[what]:.1f} = {cost:.1f} ns per folio"
         if a:
             line += f" = {100 * cost / a[what]:.1f} % of a 4 KiB ASYNC migration ({a[what]:.0f} ns)"
         print(line)

@@ -446,12 +446,14 @@ final class BuddyAllocator implements PageAllocator {
             m.badPage(pfn, bad);
             return; // leak it, as the kernel does with a bad page
         }
+        // whole ranges for the fields nobody reads without a reference (a THP's 512 frames at memset speed); the
+        // flag words one by one with release stores, as PFN walkers read them
+        java.util.Arrays.fill(mm.mapping, pfn, pfn + nr, 0);
+        java.util.Arrays.fill(mm.index, pfn, pfn + nr, 0L);
+        java.util.Arrays.fill(mm.priv, pfn, pfn + nr, 0);
+        java.util.Arrays.fill(mm.mapcount, pfn, pfn + nr, 0);
         for (int i = 0; i < nr; i++) {
             mm.setFlagsWord(pfn + i, 0L);
-            mm.mapping[pfn + i] = 0;
-            mm.index[pfn + i] = 0;
-            mm.priv[pfn + i] = 0;
-            mm.mapcount[pfn + i] = 0;
         }
         ZoneImpl z = topo.zoneOf(pfn);
         m.preemptDisable();
@@ -475,10 +477,14 @@ final class BuddyAllocator implements PageAllocator {
             return "nonzero _refcount";
         }
         int nr = 1 << order;
+        // plain reads of the tails: the folio has no reference left, so nothing maps it any more
+        int[] mapcount = mm.mapcount;
+        int any = 0;
         for (int i = 0; i < nr; i++) {
-            if (mm.mapcount(pfn + i) != 0) {
-                return "nonzero mapcount";
-            }
+            any |= mapcount[pfn + i];
+        }
+        if (any != 0) {
+            return "nonzero mapcount";
         }
         long f = mm.flags(pfn);
         if ((f & BAD_FLAGS) != 0) {

@@ -550,10 +550,14 @@ final class MemMapImpl implements MemMap {
     @Override
     public int mcCopy(int dst, int src) {
         int nr = nrPages(src);
+        // one pass of plain reads over the frames (memory_failure() may set the bit at any time: the check is racy
+        // in the kernel too, the copy_mc_to_kernel() that would catch the rest has no equivalent here)
+        long poison = 0;
         for (int i = 0; i < nr; i++) {
-            if (test(src + i, PageFlag.HWPOISON)) {
-                return org.pagemigrate.api.mm.Errno.EHWPOISON.neg();
-            }
+            poison |= flags[src + i];
+        }
+        if ((poison & PageFlag.HWPOISON.mask) != 0) {
+            return org.pagemigrate.api.mm.Errno.EHWPOISON.neg();
         }
         contents.copy(dst, src, nr);
         return 0;
