@@ -526,17 +526,11 @@ final class MigrateEngine {
         int prev = dstFolios.prev(dst);
         dstFolios.remove(dst);
         int rc;
-        if (iso.hasMovableOps(src)) {
+        boolean movable = iso.hasMovableOps(src);
+        if (movable) {
             rc = migrateMovableOpsPage(dst, src, mode);
         } else {
             rc = fm.moveToNewFolio(dst, src, mode);
-            if (rc == 0) {
-                // on the LRU at once, so that an mlocked folio's state is right when the PTEs come back
-                lru.folioAddLru(dst);
-                if ((state & PAGE_WAS_MAPPED) != 0) {
-                    rmap.removeMigrationPtes(src, dst, 0);
-                }
-            }
         }
         if (rc != 0) {
             if (rc == Errno.EAGAIN.neg()) {
@@ -549,16 +543,25 @@ final class MigrateEngine {
             migrateFolioUndoDst(c, dst, true);
             return rc;
         }
-        mm.unlock(dst);
-        // the new owner holds its own references now: drop ours
-        mm.put(dst);
-        unmapFolios.remove(src);
-        if ((state & PAGE_PINNED_ANON_VMA) != 0) {
-            rmap.putAnonVma(mm.anonVma(src));
-        }
-        mm.unlock(src);
+        // nothing from here on sleeps: one preempt-disabled section for all of it, not one per step (each section
+        // costs a full fence)
         machine.preemptDisable();
         try {
+            if (!movable) {
+                // on the LRU at once, so that an mlocked folio's state is right when the PTEs come back
+                lru.folioAddLru(dst);
+                if ((state & PAGE_WAS_MAPPED) != 0) {
+                    rmap.removeMigrationPtes(src, dst, 0);
+                }
+            }
+            mm.unlock(dst);
+            // the new owner holds its own references now: drop ours
+            mm.put(dst);
+            unmapFolios.remove(src);
+            if ((state & PAGE_PINNED_ANON_VMA) != 0) {
+                rmap.putAnonVma(mm.anonVma(src));
+            }
+            mm.unlock(src);
             migrateFolioDone(src, c.reason);
         } finally {
             machine.preemptEnable();
