@@ -45,7 +45,7 @@ import org.pagemigrate.api.mm.VmStatItem;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 2, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Fork(value = 3, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class MigrateBenchmark {
     /** Base pages per call of the 4 KiB benchmarks: 16 MiB. */
     public static final int PAGES = 4096;
