@@ -122,9 +122,10 @@ final class Workload {
         }
     }
 
-    /** Throws unless the call migrated every page. */
+    /** Throws unless the call migrated every page, and every THP whole. */
     void requireAllMigrated(int rc, MigratePagesStats stats) {
-        if (rc != 0 || stats.nrSucceeded != pages) {
+        if (rc != 0 || stats.nrSucceeded != pages || stats.nrSplit != 0
+                || stats.nrThpSucceeded != (order == 0 ? 0 : folios)) {
             throw new IllegalStateException("migrate_pages: rc " + rc + ", " + stats);
         }
     }
