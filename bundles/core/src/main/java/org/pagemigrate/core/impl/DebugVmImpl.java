@@ -28,6 +28,8 @@ final class DebugVmImpl implements DebugVm {
     private static final byte FREE = 1;
     private static final byte HEAD = 2;
     private static final byte TAIL = 3;
+    /** {@code PGTY_zsmalloc}: the zsmalloc driver's page type; its frames in a zspage count in nr_zspages. */
+    static final String ZSMALLOC = "zsmalloc";
 
     private final SimMachine m;
     private final MemMapImpl mm;
@@ -475,6 +477,8 @@ final class DebugVmImpl implements DebugVm {
         long[][] want = new long[nodes][items.length];
         long[] mlock = new long[m.topologyImpl().zones().size()];
         long[] pending = new long[mlock.length];
+        long[] zspages = new long[mlock.length];
+        int zsmalloc = m.pageTypesImpl().lookup(ZSMALLOC);
         for (int pfn = 0; pfn < mm.nrFrames; pfn++) {
             if (state[pfn] != HEAD || mm.refcount(pfn) <= 0) {
                 continue;
@@ -521,6 +525,10 @@ final class DebugVmImpl implements DebugVm {
             if ((f & PageFlag.MLOCKED.mask) != 0) {
                 mlock[m.topologyImpl().zoneOf(pfn).id] += nr;
             }
+            // zpdesc->zspage is page->private: 0 once the frame left its zspage (reset_zpdesc)
+            if (zsmalloc != PageTypes.NONE && mm.pageType(pfn) == zsmalloc && mm.privateValue(pfn) != 0) {
+                zspages[m.topologyImpl().zoneOf(pfn).id] += nr;
+            }
         }
         VmStatImpl vs = m.vmstatImpl();
         for (int nid = 0; nid < nodes; nid++) {
@@ -537,6 +545,10 @@ final class DebugVmImpl implements DebugVm {
             if (vs.zone(z, VmStatItem.NR_MLOCK) != mlock[id]) {
                 r.add(z + ": nr_mlock is " + vs.zone(z, VmStatItem.NR_MLOCK) + " but " + mlock[id]
                         + " pages are mlocked");
+            }
+            if (vs.zone(z, VmStatItem.NR_ZSPAGES) != zspages[id]) {
+                r.add(z + ": nr_zspages is " + vs.zone(z, VmStatItem.NR_ZSPAGES) + " but " + zspages[id]
+                        + " frames of page type " + ZSMALLOC + " are in a zspage");
             }
             if (vs.zone(z, VmStatItem.NR_ZONE_WRITE_PENDING) != pending[id]) {
                 r.add(z + ": nr_zone_write_pending is " + vs.zone(z, VmStatItem.NR_ZONE_WRITE_PENDING) + " but "

@@ -112,4 +112,22 @@ public class DebugVmTest {
         assertReports(v, "BUG: Bad page state: PAGE_FLAGS_CHECK_AT_FREE flag(s) set: writeback");
         assertReports(v, "is neither free nor in use");
     }
+
+    @Test
+    public void countsZsmallocFramesInAZspageAgainstNrZspages() {
+        int type = m.pageTypes().register(DebugVmImpl.ZSMALLOC);
+        int pfn = TestMachines.alloc(m, Gfp.KERNEL, 0, 0, null);
+        mm.setPageType(pfn, type);
+        mm.setPrivateValue(pfn, 7); // zpdesc->zspage
+        assertReports(m.debugVm().verify(), "Normal: nr_zspages is 0 but 1 frames of page type zsmalloc are in a zspage");
+        m.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, 1);
+        TestMachines.assertClean(m);
+        // reset_zpdesc(): out of its zspage, the frame is no longer counted, though it keeps the type until freed
+        mm.setPrivateValue(pfn, 0);
+        assertReports(m.debugVm().verify(), "nr_zspages is 1 but 0 frames");
+        m.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, -1);
+        TestMachines.assertClean(m);
+        mm.put(pfn);
+        TestMachines.assertClean(m);
+    }
 }
