@@ -1,0 +1,229 @@
+package org.pagemigrate.driver.zsmalloc.impl;
+
+import java.util.List;
+import java.util.function.Supplier;
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.apache.felix.service.command.annotations.GogoCommand;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * {@code zram:} commands, the sysfs files and zramctl of drivers/block/zram:
+ * <ul>
+ * <li>{@code zram:create [--limit SIZE] SIZE}: a new device ({@code zramctl --find --size SIZE}); prints its name;</li>
+ * <li>{@code zram:write DEV OFFSET PAGES [SEED]} / {@code zram:check ...}: store the test pattern into pages
+ *     {@code OFFSET..OFFSET+PAGES-1} of the device / read them back, {@code ok: N pages match} or a failure;</li>
+ * <li>{@code zram:stats [DEV]}: /sys/block/zramN/mm_stat under a line naming its fields;</li>
+ * <li>{@code zram:compact DEV}: /sys/block/zramN/compact ({@code zs_compact()});</li>
+ * <li>{@code zram:reset DEV}: frees the device's memory and removes it;</li>
+ * <li>{@code zram:list}: zramctl's table.</li>
+ * </ul>
+ * Sizes are bytes with an optional K, M or G suffix ({@code 64M}); OFFSET and PAGES count 4 KiB pages. The rules are:
+ * bad input is one line starting with the command's name and changes nothing; {@code zram:check} fails (the script
+ * stops) when a page differs.
+ */
+@Component(service = ZramCommands.class)
+@GogoCommand(scope = "zram", function = {"create", "write", "check", "stats", "compact", "reset", "list"})
+public class ZramCommands {
+    /** The seed {@code zram:write} and {@code zram:check} use when none is given. */
+    static final long DEFAULT_SEED = 1;
+    static final String MM_STAT_FIELDS = "orig_data_size compr_data_size mem_used_total mem_limit mem_used_max "
+            + "same_pages pages_compacted huge_pages huge_pages_since";
+
+    private final Zsmalloc zs;
+
+    @Activate
+    public ZramCommands(@Reference Zsmalloc zs) {
+        this.zs = zs;
+    }
+
+    private <T> T call(Supplier<T> body) {
+        zs.enter();
+        try {
+            return body.get();
+        } finally {
+            zs.exit();
+        }
+    }
+
+    private Zram device(String cmd, String name) {
+        String n = name.startsWith("/dev/") ? name.substring(5) : name;
+        Zram d = zs.device(n);
+        if (d == null) {
+            List<Zram> all = zs.devices();
+            throw ZCli.fail(cmd, "no zram device " + name + (all.isEmpty() ? " (none exists: zram:create SIZE)"
+                    : " (devices: " + String.join(", ", all.stream().map(x -> x.name).toList()) + ")"));
+        }
+        return d;
+    }
+
+    @Descriptor("create a zram device of SIZE bytes and print its name (zramctl --find --size SIZE)")
+    public String create(
+            @Descriptor("mem_limit: the most memory the device may use, e.g. 16M (default: no limit)")
+            @Parameter(names = {"--limit"}, absentValue = "0") String limit,
+            @Descriptor("disksize: bytes with an optional K, M or G suffix, e.g. 64M; rounded up to whole pages")
+            String size) {
+        String cmd = "zram:create";
+        long bytes = ZCli.size(cmd, "size", size);
+        long limitBytes = ZCli.size(cmd, "limit", limit);
+        if (bytes < ZsConst.PAGE_SIZE || bytes > (long) Integer.MAX_VALUE * ZsConst.PAGE_SIZE) {
+            throw ZCli.fail(cmd, "size " + size + " out of range 4K-" + ZCli.human((long) Integer.MAX_VALUE
+                    * ZsConst.PAGE_SIZE));
+        }
+        long limitPages = (limitBytes + ZsConst.PAGE_SIZE - 1) / ZsConst.PAGE_SIZE;
+        return call(() -> zs.createDevice(bytes, limitPages).name);
+    }
+
+    @Descriptor("store the test pattern of seed 1 into pages of a zram device")
+    public String write(
+            @Descriptor("the device (zram0 or /dev/zram0)") String dev,
+            @Descriptor("first page (4 KiB) of the device") String offset,
+            @Descriptor("number of pages") String pages) {
+        return write(dev, offset, pages, Long.toString(DEFAULT_SEED));
+    }
+
+    @Descriptor("store the test pattern of a seed into pages of a zram device: same-filled, compressible to "
+            + "various sizes and incompressible pages")
+    public String write(
+            @Descriptor("the device (zram0 or /dev/zram0)") String dev,
+            @Descriptor("first page (4 KiB) of the device") String offset,
+            @Descriptor("number of pages") String pages,
+            @Descriptor("pattern seed (default 1)") String seed) {
+        String cmd = "zram:write";
+        return call(() -> {
+            Zram d = device(cmd, dev);
+            long[] range = range(cmd, d, offset, pages);
+            long s = ZCli.number(cmd, "seed", seed, 0, Long.MAX_VALUE);
+            byte[] buf = new byte[ZsConst.PAGE_SIZE];
+            for (long i = range[0]; i < range[1]; i++) {
+                ZramPattern.fill(s, i, buf, 0);
+                int rc = d.writePage((int) i, buf, 0, -1);
+                if (rc < 0) {
+                    throw ZCli.fail(cmd, ZCli.errno(rc) + " writing page " + i + " of " + d.name + " after "
+                            + (i - range[0]) + " of " + (range[1] - range[0]) + " pages");
+                }
+            }
+            long n = range[1] - range[0];
+            return "wrote " + n + (n == 1 ? " page" : " pages") + " at page " + range[0] + " of " + d.name + " (seed "
+                    + s + ")";
+        });
+    }
+
+    @Descriptor("compare pages of a zram device with the test pattern of seed 1; fails on any difference")
+    public String check(
+            @Descriptor("the device (zram0 or /dev/zram0)") String dev,
+            @Descriptor("first page (4 KiB) of the device") String offset,
+            @Descriptor("number of pages") String pages) {
+        return check(dev, offset, pages, Long.toString(DEFAULT_SEED));
+    }
+
+    @Descriptor("compare pages of a zram device with the test pattern of a seed; fails on any difference")
+    public String check(
+            @Descriptor("the device (zram0 or /dev/zram0)") String dev,
+            @Descriptor("first page (4 KiB) of the device") String offset,
+            @Descriptor("number of pages") String pages,
+            @Descriptor("pattern seed (default 1)") String seed) {
+        String cmd = "zram:check";
+        return call(() -> {
+            Zram d = device(cmd, dev);
+            long[] range = range(cmd, d, offset, pages);
+            long s = ZCli.number(cmd, "seed", seed, 0, Long.MAX_VALUE);
+            byte[] buf = new byte[ZsConst.PAGE_SIZE];
+            byte[] scratch = new byte[ZsConst.PAGE_SIZE];
+            long bad = 0;
+            long first = -1;
+            for (long i = range[0]; i < range[1]; i++) {
+                int rc = d.readPage((int) i, buf, 0);
+                if (rc < 0) {
+                    throw ZCli.fail(cmd, ZCli.errno(rc) + " reading page " + i + " of " + d.name);
+                }
+                if (!ZramPattern.matches(s, i, buf, 0, scratch)) {
+                    bad++;
+                    if (first < 0) {
+                        first = i;
+                    }
+                }
+            }
+            long n = range[1] - range[0];
+            if (bad > 0) {
+                throw new IllegalStateException("MISMATCH at page " + first + " of " + d.name + ": " + bad + " of " + n
+                        + (n == 1 ? " page differs" : " pages differ"));
+            }
+            return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+        });
+    }
+
+    private static long[] range(String cmd, Zram d, String offset, String pages) {
+        long off = ZCli.number(cmd, "offset", offset, 0, Integer.MAX_VALUE);
+        long n = ZCli.number(cmd, "page count", pages, 1, Integer.MAX_VALUE);
+        if (off + n > d.nrPages) {
+            throw ZCli.fail(cmd, "pages " + off + "-" + (off + n - 1) + " are beyond the " + d.nrPages + " pages of "
+                    + d.name);
+        }
+        return new long[] {off, off + n};
+    }
+
+    @Descriptor("/sys/block/zramN/mm_stat of every device, each under a line naming its fields")
+    public String stats() {
+        return call(() -> {
+            StringBuilder sb = new StringBuilder();
+            for (Zram d : zs.devices()) {
+                stats(sb, d);
+            }
+            return sb.length() == 0 ? "(no zram devices)" : ZCli.lines(sb);
+        });
+    }
+
+    @Descriptor("/sys/block/zramN/mm_stat of a device, under a line naming its fields")
+    public String stats(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
+        return call(() -> {
+            StringBuilder sb = new StringBuilder();
+            stats(sb, device("zram:stats", dev));
+            return ZCli.lines(sb);
+        });
+    }
+
+    private static void stats(StringBuilder sb, Zram d) {
+        sb.append("/sys/block/").append(d.name).append("/mm_stat: ").append(MM_STAT_FIELDS).append('\n');
+        sb.append(d.mmStat()).append('\n');
+    }
+
+    @Descriptor("compact the device's zsmalloc pool (echo 1 > /sys/block/zramN/compact): move objects out of "
+            + "sparse zspages and free the zspages left empty")
+    public String compact(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
+        return call(() -> {
+            Zram d = device("zram:compact", dev);
+            long freed = d.compact();
+            return d.name + ": zs_compact freed " + freed + (freed == 1 ? " page" : " pages") + " (pages_compacted "
+                    + d.pool.pagesCompacted() + ")";
+        });
+    }
+
+    @Descriptor("free all the memory of a zram device and remove it (zramctl --reset)")
+    public String reset(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
+        return call(() -> {
+            Zram d = device("zram:reset", dev);
+            long stored = d.pagesStored.get();
+            long pages = d.pool.totalPages();
+            zs.resetDevice(d);
+            return d.name + ": reset, " + stored + (stored == 1 ? " page" : " pages") + " dropped, " + pages
+                    + (pages == 1 ? " frame" : " frames") + " freed";
+        });
+    }
+
+    @Descriptor("the zram devices as zramctl lists them")
+    public String list() {
+        return call(() -> {
+            StringBuilder sb = new StringBuilder(String.format("%-10s %-9s %8s %6s %6s %6s%n", "NAME", "ALGORITHM",
+                    "DISKSIZE", "DATA", "COMPR", "TOTAL"));
+            for (Zram d : zs.devices()) {
+                sb.append(String.format("%-10s %-9s %8s %6s %6s %6s%n", "/dev/" + d.name, Zcomp.ALGORITHM,
+                        ZCli.human(d.disksize), ZCli.human(d.pagesStored.get() * ZsConst.PAGE_SIZE),
+                        ZCli.human(d.comprDataSize.get()), ZCli.human(d.pool.totalPages() * ZsConst.PAGE_SIZE)));
+            }
+            return ZCli.lines(sb);
+        });
+    }
+}

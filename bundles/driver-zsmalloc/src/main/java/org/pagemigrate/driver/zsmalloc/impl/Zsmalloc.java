@@ -1,0 +1,245 @@
+package org.pagemigrate.driver.zsmalloc.impl;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Logger;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.machine.Machine;
+import org.pagemigrate.api.machine.MemMap;
+
+/**
+ * zsmalloc and zram in one module: the pools ({@code zs_create_pool}), the zram devices built on them, the zspage
+ * table that maps a frame's {@code page->private} to its zspage, and the movable_ops entry points that
+ * {@link ZsmallocMovableOps} registers for page type {@value #TYPE}.
+ *
+ * <h2>Leaving and coming back. The rules are:</h2>
+ * OSGi cannot refuse a bundle stop, so the module never loses data instead:
+ * <ul>
+ * <li>when the component deactivates (the bundle stops, is updated, or the machine goes), the movable_ops service
+ *     and the commands have already left; the module waits for the reads, writes and migration calls in flight,
+ *     flushes the deferred frees, and writes a snapshot of its metadata (pools, zspages, handles, zram slot tables
+ *     and statistics) into frames of page type {@value #TYPE} without {@code PG_movable_ops}
+ *     ({@link ZsSnapshot});</li>
+ * <li>the data itself stays where it is: every zspage frame keeps its type, its reference and its contents, so the
+ *     machine's invariant check counts it in use, and with no driver for the type the migration core does not isolate
+ *     it;</li>
+ * <li>a zsmalloc module that activates on the same machine finds the snapshot, rebuilds pools and devices from it,
+ *     checks that every frame it names is still the zspage frame it was, and frees the snapshot's frames: every zram
+ *     page reads back as it was written. A snapshot that does not check out is logged and left alone (its frames stay
+ *     owned, nothing is reused);</li>
+ * <li>{@code zram:reset} is the way to give the memory back.</li>
+ * </ul>
+ */
+@Component(service = Zsmalloc.class, immediate = true)
+public class Zsmalloc {
+    /** The page type ({@code PGTY_zsmalloc}) and {@code mm.movable.type} of zspage frames. */
+    public static final String TYPE = "zsmalloc";
+    static final Logger LOG = Logger.getLogger("org.pagemigrate.zsmalloc");
+    private static final long QUIESCE_SECONDS = 30;
+
+    final Machine machine;
+    final MemMap mm;
+    final int typeId;
+    final ZspageTable zspages = new ZspageTable();
+    private final Map<String, ZsPool> pools = new TreeMap<>();
+    private final Map<String, Zram> devices = new TreeMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean stopped;
+
+    @Activate
+    public Zsmalloc(@Reference Machine machine) {
+        this.machine = machine;
+        this.mm = machine.memMap();
+        this.typeId = machine.pageTypes().register(TYPE);
+        if (mm.hasContents()) {
+            ZsSnapshot.restore(this);
+        }
+    }
+
+    /**
+     * Stops the module (see the class comment): waits for the calls in flight, then keeps the metadata in machine
+     * memory for the next activation.
+     */
+    @Deactivate
+    void deactivate() {
+        stopped = true;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(QUIESCE_SECONDS);
+        synchronized (inFlight) {
+            while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+                try {
+                    inFlight.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        List<Zram> devs;
+        synchronized (this) {
+            devs = new ArrayList<>(devices.values());
+        }
+        for (Zram d : devs) {
+            d.stop();
+        }
+        long stored = devs.stream().mapToLong(d -> d.pagesStored.get()).sum();
+        int frames;
+        synchronized (this) {
+            pools.values().forEach(ZsPool::asyncFreeZspage);
+            frames = pools.isEmpty() ? 0 : ZsSnapshot.write(this);
+        }
+        devs.forEach(Zram::shutdown);
+        if (!devs.isEmpty()) {
+            LOG.warning("zsmalloc stops while " + devs.size() + " zram device(s) hold " + stored + " pages: their data"
+                    + " stays in machine memory (frames of page type " + TYPE + ", not migrated while no driver serves"
+                    + " the type) and the metadata in a snapshot of " + frames + " frames; it is all back when the"
+                    + " driver starts again (zram:reset frees it)");
+        }
+    }
+
+    /** Starts a call from outside (the migration core, a command): fails once the module is stopping. */
+    void enter() {
+        inFlight.incrementAndGet();
+        if (stopped) {
+            exit();
+            throw new IllegalStateException("zsmalloc is stopped");
+        }
+    }
+
+    void exit() {
+        if (inFlight.decrementAndGet() == 0 && stopped) {
+            synchronized (inFlight) {
+                inFlight.notifyAll();
+            }
+        }
+    }
+
+    // ---- pools ----
+
+    /**
+     * {@code zs_create_pool()}.
+     *
+     * @throws IllegalArgumentException when a pool of that name exists, or the machine keeps no page contents
+     */
+    synchronized ZsPool createPool(String name) {
+        if (!mm.hasContents()) {
+            throw new IllegalArgumentException("zsmalloc keeps its objects in page contents, and this machine runs "
+                    + "without them (contents=false)");
+        }
+        if (pools.containsKey(name)) {
+            throw new IllegalArgumentException("a zsmalloc pool named " + name + " exists");
+        }
+        ZsPool p = new ZsPool(this, name);
+        pools.put(name, p);
+        return p;
+    }
+
+    /** {@code zs_destroy_pool()}: the pool must be empty. */
+    synchronized void destroyPool(ZsPool pool) {
+        pool.destroy();
+        pools.remove(pool.name);
+    }
+
+    /**
+     * Drops every pool and device without touching their frames (a snapshot that did not check out): the zspage ids go
+     * too, so the driver refuses to isolate those frames and they stay as they are.
+     */
+    synchronized void forgetAll() {
+        for (ZsPool p : pools.values()) {
+            for (Zspage z : p.zspages()) {
+                zspages.set(z.id, null); // the id stays taken: its frames still carry it
+            }
+        }
+        pools.clear();
+        devices.clear();
+    }
+
+    synchronized ZsPool pool(String name) {
+        return pools.get(name);
+    }
+
+    synchronized List<ZsPool> pools() {
+        return new ArrayList<>(pools.values());
+    }
+
+    // ---- zram devices ----
+
+    /**
+     * {@code zram_add()} and {@code disksize_store()}: a new device {@code zramN} (the lowest free N) of
+     * {@code disksize} bytes, rounded up to whole pages, with its pool.
+     */
+    synchronized Zram createDevice(long disksize, long limitPages) {
+        long size = (disksize + ZsConst.PAGE_SIZE - 1) / ZsConst.PAGE_SIZE * ZsConst.PAGE_SIZE;
+        if (size <= 0 || size / ZsConst.PAGE_SIZE > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("disksize " + disksize + " out of range");
+        }
+        int n = 0;
+        while (devices.containsKey("zram" + n)) {
+            n++;
+        }
+        String name = "zram" + n;
+        Zram d = new Zram(name, createPool(name), size, limitPages);
+        devices.put(name, d);
+        return d;
+    }
+
+    /** Adds a device rebuilt from a snapshot. */
+    synchronized void addRestored(Zram d) {
+        devices.put(d.name, d);
+    }
+
+    synchronized Zram device(String name) {
+        return devices.get(name);
+    }
+
+    synchronized List<Zram> devices() {
+        return new ArrayList<>(devices.values());
+    }
+
+    /** {@code zram_reset_device()} and {@code zram_remove()}: frees the device's memory and removes it. */
+    void resetDevice(Zram d) {
+        d.reset();
+        synchronized (this) {
+            devices.remove(d.name);
+            pools.remove(d.pool.name);
+        }
+    }
+
+    // ---- movable_ops of page type zsmalloc ----
+
+    /** {@code zs_page_isolate()}. Context: page locked and referenced. */
+    boolean isolatePage(int pfn) {
+        enter();
+        try {
+            Zspage z = zspages.get(mm.privateValue(pfn));
+            return z != null && z.pool.isolate(z, pfn);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * {@code zs_page_migrate()}. Context: both pages locked, {@code src} isolated.
+     *
+     * @return 0 (also when the zspage was freed while {@code src} was isolated: nothing is left to move), or
+     *         {@code -EINVAL} when a reader or writer holds the zspage
+     */
+    int migratePage(int dst, int src) {
+        enter();
+        try {
+            Zspage z = zspages.get(mm.privateValue(src));
+            if (z == null) {
+                return 0;
+            }
+            return z.pool.migrate(z, dst, src);
+        } finally {
+            exit();
+        }
+    }
+}
