@@ -7,6 +7,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -22,11 +24,11 @@ import org.pagemigrate.api.machine.MemMap;
  * <h2>Leaving and coming back. The rules are:</h2>
  * OSGi cannot refuse a bundle stop, so the module never loses data instead:
  * <ul>
- * <li>when the component deactivates (the bundle stops, is updated, or the machine goes), the movable_ops service
+ * <li>when the component deactivates because the bundle stops, is updated or uninstalled, the movable_ops service
  *     and the commands have already left; the module waits for the reads, writes and migration calls in flight,
  *     flushes the deferred frees, and writes a snapshot of its metadata (pools, zspages, handles, zram slot tables
  *     and statistics) into frames of page type {@value #TYPE} without {@code PG_movable_ops}
- *     ({@link ZsSnapshot});</li>
+ *     ({@link ZsSnapshot}), and logs a warning naming what it keeps;</li>
  * <li>the data itself stays where it is: every zspage frame keeps its type, its reference and its contents, so the
  *     machine's invariant check counts it in use, and with no driver for the type the migration core does not isolate
  *     it;</li>
@@ -34,7 +36,9 @@ import org.pagemigrate.api.machine.MemMap;
  *     checks that every frame it names is still the zspage frame it was, and frees the snapshot's frames: every zram
  *     page reads back as it was written. A snapshot that does not check out is logged and left alone (its frames stay
  *     owned, nothing is reused);</li>
- * <li>{@code zram:reset} is the way to give the memory back.</li>
+ * <li>{@code zram:reset} is the way to give the memory back;</li>
+ * <li>when the machine itself goes (its service leaves, or the framework stops) the data goes with it: no
+ *     snapshot.</li>
  * </ul>
  */
 @Component(service = Zsmalloc.class, immediate = true)
@@ -43,6 +47,10 @@ public class Zsmalloc {
     public static final String TYPE = "zsmalloc";
     static final Logger LOG = Logger.getLogger("org.pagemigrate.zsmalloc");
     private static final long QUIESCE_SECONDS = 30;
+    /** {@code ComponentConstants.DEACTIVATION_REASON_REFERENCE}: a mandatory reference (the machine) went away. */
+    static final int DEACTIVATION_REASON_REFERENCE = 5;
+    /** {@code ComponentConstants.DEACTIVATION_REASON_BUNDLE_STOPPED}. */
+    static final int DEACTIVATION_REASON_BUNDLE_STOPPED = 6;
 
     final Machine machine;
     final MemMap mm;
@@ -65,10 +73,16 @@ public class Zsmalloc {
 
     /**
      * Stops the module (see the class comment): waits for the calls in flight, then keeps the metadata in machine
-     * memory for the next activation.
+     * memory for the next activation, unless the machine itself goes (its service left, or the framework stops), in
+     * which case the data goes with it.
+     *
+     * @param context the bundle's context ({@code null} outside a framework)
+     * @param reason the DS deactivation reason ({@code ComponentConstants.DEACTIVATION_REASON_*})
      */
     @Deactivate
-    void deactivate() {
+    void deactivate(BundleContext context, int reason) {
+        boolean machineGoes = reason == DEACTIVATION_REASON_REFERENCE
+                || context != null && context.getBundle(0).getState() == Bundle.STOPPING;
         stopped = true;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(QUIESCE_SECONDS);
         synchronized (inFlight) {
@@ -88,13 +102,16 @@ public class Zsmalloc {
         for (Zram d : devs) {
             d.stop();
         }
+        devs.forEach(Zram::shutdown);
+        if (machineGoes) {
+            return;
+        }
         long stored = devs.stream().mapToLong(d -> d.pagesStored.get()).sum();
         int frames;
         synchronized (this) {
             pools.values().forEach(ZsPool::asyncFreeZspage);
             frames = pools.isEmpty() ? 0 : ZsSnapshot.write(this);
         }
-        devs.forEach(Zram::shutdown);
         if (!devs.isEmpty()) {
             LOG.warning("zsmalloc stops while " + devs.size() + " zram device(s) hold " + stored + " pages: their data"
                     + " stays in machine memory (frames of page type " + TYPE + ", not migrated while no driver serves"

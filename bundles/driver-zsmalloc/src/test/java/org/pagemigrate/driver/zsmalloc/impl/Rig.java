@@ -84,7 +84,7 @@ final class Rig {
     /** What SCR does when the bundle stops: the movable_ops service leaves, then the module deactivates. */
     void stop() {
         call("unbindMovableOperations", ref);
-        zs.deactivate();
+        zs.deactivate(null, Zsmalloc.DEACTIVATION_REASON_BUNDLE_STOPPED);
     }
 
     private void call(String method, Object... args) {
