@@ -58,6 +58,13 @@ final class Zram {
     final AtomicLong numWrites = new AtomicLong();
     final AtomicLong failedReads = new AtomicLong();
     final AtomicLong failedWrites = new AtomicLong();
+    final AtomicLong notifyFree = new AtomicLong();
+    final AtomicLong missFree = new AtomicLong();
+    /** Objects of slots freed in atomic context, for {@code zs_free()} from the next read or write. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<Long> deferredFrees =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** The swap device this zram is, while it is one ({@code zram->claim}). Context: the module's monitor. */
+    ZramSwap swap;
 
     Zram(String name, ZsPool pool, long disksize, long limitPages) {
         this.name = name;
@@ -94,6 +101,7 @@ final class Zram {
     int writePage(int index, byte[] src, int off, int nid) {
         enter();
         try {
+            freeDeferredObjects();
             numWrites.incrementAndGet();
             int rc = index < 0 || index >= nrPages ? Errno.EINVAL.neg() : write(index, src, off, nid);
             if (rc != 0) {
@@ -243,6 +251,7 @@ final class Zram {
     int readPage(int index, byte[] dst, int off) {
         enter();
         try {
+            freeDeferredObjects();
             numReads.incrementAndGet();
             int rc = index < 0 || index >= nrPages ? Errno.EINVAL.neg() : read(index, dst, off);
             if (rc != 0) {
@@ -292,21 +301,52 @@ final class Zram {
         }
     }
 
-    /** {@code zram_slot_free()} of one slot ({@code discard}, {@code swap_slot_free_notify}). */
-    void discard(int index) {
-        enter();
+    /**
+     * {@code zram_slot_free_notify()}: the swap layer no longer needs slot {@code index}. Called in atomic context,
+     * so it only trylocks ({@code miss_free} counts the misses, the slot then keeps its data until it is written
+     * again) and hands the object to {@link #freeDeferredObjects} rather than to {@code zs_free} under the caller's
+     * locks.
+     */
+    void slotFreeNotify(int index) {
+        if (index < 0 || index >= nrPages || !initLock.readLock().tryLock()) {
+            missFree.incrementAndGet();
+            return;
+        }
         try {
-            if (index >= 0 && index < nrPages) {
-                ReentrantLock l = slotLock(index);
-                l.lock();
-                try {
+            ReentrantLock l = slotLock(index);
+            if (gone != null || !l.tryLock()) {
+                missFree.incrementAndGet();
+                return;
+            }
+            try {
+                int f = flags[index];
+                long h = handle[index];
+                if ((f & ZRAM_SAME) == 0 && h != 0) {
+                    // slotFree() without its zs_free(), which waits for the next read or write
+                    deferredFrees.add(h);
+                    comprDataSize.addAndGet(-(f & SIZE_MASK));
+                    pagesStored.decrementAndGet();
+                    if ((f & ZRAM_HUGE) != 0) {
+                        hugePages.decrementAndGet();
+                    }
+                    handle[index] = 0;
+                    flags[index] = 0;
+                } else {
                     slotFree(index);
-                } finally {
-                    l.unlock();
                 }
+                notifyFree.incrementAndGet();
+            } finally {
+                l.unlock();
             }
         } finally {
             initLock.readLock().unlock();
+        }
+    }
+
+    /** {@code zs_free()} of the objects {@link #slotFreeNotify} took out of their slots. Context: may sleep. */
+    private void freeDeferredObjects() {
+        for (Long h; (h = deferredFrees.poll()) != null;) {
+            pool.zsFree(h);
         }
     }
 
@@ -320,6 +360,7 @@ final class Zram {
             if (gone != null) {
                 throw new IllegalStateException(name + gone);
             }
+            freeDeferredObjects();
             for (int i = 0; i < nrPages; i++) {
                 slotFree(i);
             }
@@ -342,10 +383,6 @@ final class Zram {
                 hugePagesSince.get());
     }
 
-    /** /sys/block/zramN/io_stat: {@code failed_reads failed_writes 0 notify_free} (no newline). */
-    String ioStat() {
-        return String.format("%8d %8d %8d %8d", failedReads.get(), failedWrites.get(), 0, 0);
-    }
 
     /** The slot table for a snapshot: {@code [index, handle, flags]} of every used slot, flattened. */
     long[] slots() {
@@ -398,6 +435,7 @@ final class Zram {
     void stop() {
         initLock.writeLock().lock();
         try {
+            freeDeferredObjects();
             if (gone == null) {
                 gone = ": the zsmalloc driver stopped (the data waits in machine memory for it to come back)";
             }

@@ -8,6 +8,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.mm.Errno;
 
 /**
  * {@code zram:} commands, the sysfs files and zramctl of drivers/block/zram:
@@ -18,14 +19,16 @@ import org.osgi.service.component.annotations.Reference;
  * <li>{@code zram:stats [DEV]}: /sys/block/zramN/mm_stat under a line naming its fields;</li>
  * <li>{@code zram:compact DEV}: /sys/block/zramN/compact ({@code zs_compact()});</li>
  * <li>{@code zram:reset DEV}: frees the device's memory and removes it;</li>
- * <li>{@code zram:list}: zramctl's table.</li>
+ * <li>{@code zram:list}: zramctl's table;</li>
+ * <li>{@code zram:swapon DEV [PRIO]} / {@code zram:swapoff DEV}: the device as the machine's swap device.</li>
  * </ul>
  * Sizes are bytes with an optional K, M or G suffix ({@code 64M}); OFFSET and PAGES count 4 KiB pages. The rules are:
  * bad input is one line starting with the command's name and changes nothing; {@code zram:check} fails (the script
  * stops) when a page differs.
  */
 @Component(service = ZramCommands.class)
-@GogoCommand(scope = "zram", function = {"create", "write", "check", "stats", "compact", "reset", "list"})
+@GogoCommand(scope = "zram", function = {"create", "write", "check", "stats", "compact", "reset", "list", "swapon",
+    "swapoff"})
 public class ZramCommands {
     /** The seed {@code zram:write} and {@code zram:check} use when none is given. */
     static final long DEFAULT_SEED = 1;
@@ -205,6 +208,10 @@ public class ZramCommands {
     public String reset(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
         return call(() -> {
             Zram d = device("zram:reset", dev);
+            if (d.swap != null) {
+                throw ZCli.fail("zram:reset", d.name + " is a swap device, " + ZCli.errno(Errno.EBUSY.neg())
+                        + ": zram:swapoff " + d.name + " first");
+            }
             long stored = d.pagesStored.get();
             long pages = d.pool.totalPages();
             zs.resetDevice(d);
@@ -216,14 +223,52 @@ public class ZramCommands {
     @Descriptor("the zram devices as zramctl lists them")
     public String list() {
         return call(() -> {
-            StringBuilder sb = new StringBuilder(String.format("%-10s %-9s %8s %6s %6s %6s%n", "NAME", "ALGORITHM",
-                    "DISKSIZE", "DATA", "COMPR", "TOTAL"));
+            StringBuilder sb = new StringBuilder(String.format("%-10s %-9s %8s %6s %6s %6s %s%n", "NAME",
+                    "ALGORITHM", "DISKSIZE", "DATA", "COMPR", "TOTAL", "MOUNTPOINT"));
             for (Zram d : zs.devices()) {
-                sb.append(String.format("%-10s %-9s %8s %6s %6s %6s%n", "/dev/" + d.name, Zcomp.ALGORITHM,
+                sb.append(String.format("%-10s %-9s %8s %6s %6s %6s %s%n", "/dev/" + d.name, Zcomp.ALGORITHM,
                         ZCli.human(d.disksize), ZCli.human(d.pagesStored.get() * ZsConst.PAGE_SIZE),
-                        ZCli.human(d.comprDataSize.get()), ZCli.human(d.pool.totalPages() * ZsConst.PAGE_SIZE)));
+                        ZCli.human(d.comprDataSize.get()), ZCli.human(d.pool.totalPages() * ZsConst.PAGE_SIZE),
+                        d.swap != null ? "[SWAP]" : ""));
             }
             return ZCli.lines(sb);
+        });
+    }
+
+    @Descriptor("use a zram device as swap with priority 0 (mkswap and swapon /dev/zramN)")
+    public String swapon(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
+        return swapon(dev, "0");
+    }
+
+    @Descriptor("use a zram device as swap (mkswap and swapon -p PRIO /dev/zramN): reclaim then compresses "
+            + "anonymous pages into it")
+    public String swapon(
+            @Descriptor("the device (zram0 or /dev/zram0)") String dev,
+            @Descriptor("swap priority, 0-32767 (higher is used first)") String priority) {
+        String cmd = "zram:swapon";
+        return call(() -> {
+            Zram d = device(cmd, dev);
+            int prio = (int) ZCli.number(cmd, "priority", priority, 0, Short.MAX_VALUE);
+            int rc = zs.swapon(d, prio);
+            if (rc < 0) {
+                throw ZCli.fail(cmd, "swapon /dev/" + d.name + ": " + ZCli.errno(rc));
+            }
+            return "swapon /dev/" + d.name + ": swap type " + rc + ", priority " + prio + ", " + (d.nrPages - 1)
+                    + " pages";
+        });
+    }
+
+    @Descriptor("stop swapping to a zram device (swapoff /dev/zramN): every page swapped to it comes back into "
+            + "memory")
+    public String swapoff(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
+        String cmd = "zram:swapoff";
+        return call(() -> {
+            Zram d = device(cmd, dev);
+            int rc = zs.swapoff(d);
+            if (rc < 0) {
+                throw ZCli.fail(cmd, "swapoff /dev/" + d.name + ": " + ZCli.errno(rc));
+            }
+            return "swapoff /dev/" + d.name + ": done";
         });
     }
 }

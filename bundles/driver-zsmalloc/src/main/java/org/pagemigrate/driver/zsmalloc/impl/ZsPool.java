@@ -286,7 +286,8 @@ final class ZsPool {
 
     /**
      * {@code zs_free()}: frees the object; a zspage left empty is freed with its frames, or, when one of them is
-     * locked (being migrated), later ({@code kick_deferred_free}, run here once the locks are dropped).
+     * locked (being migrated), later: zs_free never sleeps, so the zspage waits on the 0% list
+     * ({@code kick_deferred_free}) for a later zs_free that can lock it, or for {@link #asyncFreeZspage}.
      */
     void zsFree(long handle) {
         if (handle <= 0) {
@@ -305,36 +306,66 @@ final class ZsPool {
         } finally {
             lock.readLock().unlock();
         }
-        boolean deferred = false;
         try {
             c.stats[ZS_OBJS_INUSE]--;
             objFree(c.size, obj);
             if (c.fixFullnessGroup(z) == ZS_INUSE_RATIO_0) {
-                deferred = !freeZspage(c, z);
+                freeZspage(c, z);
             }
         } finally {
             c.lock.unlock();
         }
         handles.free(handle);
-        if (deferred) {
-            asyncFreeZspage();
+        if (freeWorkPending.get()) {
+            tryFreeDeferred();
+        }
+    }
+
+    /**
+     * The deferred free without sleeping: every empty zspage on a 0% list whose frames can all be locked now is
+     * freed; the others stay pending.
+     */
+    private void tryFreeDeferred() {
+        if (!freeWorkPending.getAndSet(false)) {
+            return;
+        }
+        boolean left = false;
+        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
+            SizeClass c = sizeClass[i];
+            if (c.index != i) {
+                continue;
+            }
+            c.lock.lock();
+            try {
+                for (Zspage z = c.first(ZS_INUSE_RATIO_0), next; z != null; z = next) {
+                    next = z.next;
+                    if (trylockZspage(z)) {
+                        c.remove(z);
+                        freeZspageLocked(c, z);
+                    } else {
+                        left = true;
+                    }
+                }
+            } finally {
+                c.lock.unlock();
+            }
+        }
+        if (left) {
+            freeWorkPending.set(true);
         }
     }
 
     /**
      * {@code free_zspage()}: frees an empty zspage if every frame can be locked now. zs_free cannot sleep on a page
      * lock, so otherwise the zspage stays on the 0% list for the deferred free. Context: class lock.
-     *
-     * @return false when the free was deferred
      */
-    private boolean freeZspage(SizeClass c, Zspage z) {
+    private void freeZspage(SizeClass c, Zspage z) {
         if (!trylockZspage(z)) {
             freeWorkPending.set(true); // kick_deferred_free()
-            return false;
+            return;
         }
         c.remove(z);
         freeZspageLocked(c, z);
-        return true;
     }
 
     /** {@code trylock_zspage()}: all frames' page locks, or none. */
@@ -377,8 +408,9 @@ final class ZsPool {
     }
 
     /**
-     * {@code async_free_zspage()}: the deferred free. Takes every empty zspage off the 0% lists, locks its frames
-     * (sleeping on a page lock if need be: {@code lock_zspage()}) and frees it. Context: no lock held.
+     * {@code async_free_zspage()}: the deferred free, the work {@code kick_deferred_free()} schedules. Takes every
+     * empty zspage off the 0% lists, locks its frames (sleeping on a page lock if need be: {@code lock_zspage()}) and
+     * frees it. Runs from compaction, {@link #destroy} and the module's stop. Context: may sleep; no lock held.
      */
     void asyncFreeZspage() {
         if (!freeWorkPending.getAndSet(false)) {

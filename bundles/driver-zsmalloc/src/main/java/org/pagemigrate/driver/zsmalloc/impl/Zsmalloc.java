@@ -15,6 +15,7 @@ import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
+import org.pagemigrate.api.mm.Errno;
 
 /**
  * zsmalloc and zram in one module: the pools ({@code zs_create_pool}), the zram devices built on them, the zspage
@@ -100,6 +101,14 @@ public class Zsmalloc {
             devs = new ArrayList<>(devices.values());
         }
         for (Zram d : devs) {
+            if (d.swap != null && !machineGoes) {
+                // the swap layer must not keep a device whose driver is gone: bring its pages back into memory
+                int rc = swapoff(d);
+                if (rc != 0) {
+                    LOG.severe("zsmalloc stops but swapoff of /dev/" + d.name + " failed (" + rc + "): the pages "
+                            + "swapped to it cannot be read until it is turned off");
+                }
+            }
             d.stop();
         }
         devs.forEach(Zram::shutdown);
@@ -219,13 +228,60 @@ public class Zsmalloc {
         return new ArrayList<>(devices.values());
     }
 
-    /** {@code zram_reset_device()} and {@code zram_remove()}: frees the device's memory and removes it. */
-    void resetDevice(Zram d) {
-        d.reset();
-        synchronized (this) {
-            devices.remove(d.name);
-            pools.remove(d.pool.name);
+    /**
+     * {@code zram_reset_device()} and {@code zram_remove()}: frees the device's memory and removes it.
+     *
+     * @throws IllegalStateException when the device is swap ({@code reset_store()}: {@code -EBUSY} for a claimed
+     *         device)
+     */
+    synchronized void resetDevice(Zram d) {
+        if (d.swap != null) {
+            throw new IllegalStateException(d.name + " is a swap device: turn it off first");
         }
+        d.reset();
+        devices.remove(d.name);
+        pools.remove(d.pool.name);
+    }
+
+    /**
+     * {@code swapon /dev/zramN}: the device becomes a swap device of the machine ({@link ZramSwap}).
+     *
+     * @return the swap type, or {@code -EBUSY} (already swap) and the swap layer's errors
+     */
+    synchronized int swapon(Zram d, int priority) {
+        if (d.swap != null) {
+            return Errno.EBUSY.neg();
+        }
+        ZramSwap s = new ZramSwap(d);
+        int rc = machine.swap().swapon(s, priority);
+        if (rc >= 0) {
+            s.type = rc;
+            d.swap = s;
+        }
+        return rc;
+    }
+
+    /**
+     * {@code swapoff /dev/zramN}: brings every page swapped to the device back into memory and ends its use as swap.
+     * Context: may sleep (it reads the device); not under the module's monitor, which the I/O does not need.
+     *
+     * @return 0, {@code -EINVAL} (not swap), {@code -ENOMEM} (memory too short: it stays swap)
+     */
+    int swapoff(Zram d) {
+        ZramSwap s;
+        synchronized (this) {
+            s = d.swap;
+        }
+        if (s == null) {
+            return Errno.EINVAL.neg();
+        }
+        int rc = machine.swap().swapoff(s.type);
+        if (rc == 0) {
+            synchronized (this) {
+                d.swap = null;
+            }
+        }
+        return rc;
     }
 
     // ---- movable_ops of page type zsmalloc ----

@@ -174,39 +174,67 @@ public class ZsMigrationTest {
         pool.zsFree(h2);
     }
 
-    @Test
-    public void freeingAZspageWhoseFrameIsLockedWaitsForTheLock() throws Exception {
-        long h = pool.zsMalloc(3000, ZsPool.GFP_ZRAM, 0); // a class of 3 frames
-        Zspage z = rig.zs.zspages.get(rig.mm.privateValue(ZsConst.objPfn(pool.handles.obj(h))));
-        int locked = z.pages[2];
+    /** Locks frame {@code pfn} on another thread, as the migration core holds a source frame, until released. */
+    private CountDownLatch holdPageLock(int pfn) throws InterruptedException {
         CountDownLatch taken = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         Thread holder = new Thread(() -> {
-            rig.mm.lock(locked); // as the migration core holds a source frame
+            rig.mm.lock(pfn);
             taken.countDown();
             try {
                 release.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            rig.mm.unlock(locked);
+            rig.mm.unlock(pfn);
         });
         holder.start();
         taken.await();
-        Thread freer = new Thread(() -> pool.zsFree(h));
-        freer.start();
-        // trylock_zspage() failed: the zspage waits, empty, for the deferred free (which waits for the page lock)
+        return release;
+    }
+
+    /**
+     * zs_free never sleeps: a zspage left empty while one of its frames is locked waits, empty, on the 0% list; a
+     * later zs_free frees it once the lock is gone, or the deferred free ({@code async_free_zspage}, which sleeps in
+     * {@code lock_zspage()}) does.
+     */
+    @Test
+    public void anEmptyZspageWithALockedFrameIsFreedLater() throws Exception {
+        long h = pool.zsMalloc(3000, ZsPool.GFP_ZRAM, 0); // a class of 3 frames
+        Zspage z = rig.zs.zspages.get(rig.mm.privateValue(ZsConst.objPfn(pool.handles.obj(h))));
+        assertEquals(3, z.pages.length);
+        CountDownLatch release = holdPageLock(z.pages[2]);
+        pool.zsFree(h);
+        assertEquals("trylock_zspage() failed: the zspage waits", 3, pool.totalPages());
+        assertEquals(0, z.inuse);
+        assertTrue(z.listed);
+        assertTrue(Arrays.stream(z.pages).allMatch(p -> rig.mm.privateValue(p) == z.id));
+        rig.assertClean();
+        release.countDown();
+        while (rig.mm.test(z.pages[2], PageFlag.LOCKED)) {
+            Thread.onSpinWait();
+        }
+        // the next zs_free tries again, without sleeping
+        pool.zsFree(pool.zsMalloc(100, ZsPool.GFP_ZRAM, 0));
+        assertEquals(0, pool.totalPages());
+        assertTrue(Arrays.stream(z.pages).allMatch(rig.m.allocator()::isFree));
+
+        // the deferred free sleeps on the page lock until it is released
+        long h2 = pool.zsMalloc(3000, ZsPool.GFP_ZRAM, 0);
+        Zspage z2 = rig.zs.zspages.get(rig.mm.privateValue(ZsConst.objPfn(pool.handles.obj(h2))));
+        int locked = z2.pages[1];
+        CountDownLatch release2 = holdPageLock(locked);
+        pool.zsFree(h2);
+        Thread worker = new Thread(pool::asyncFreeZspage);
+        worker.start();
         while (!rig.mm.test(locked, PageFlag.WAITERS)) {
             Thread.onSpinWait();
         }
-        assertEquals(3, z.pages.length);
         assertEquals(3, pool.totalPages());
-        assertTrue(Arrays.stream(z.pages).allMatch(p -> rig.mm.privateValue(p) == z.id));
-        release.countDown();
-        freer.join();
-        holder.join();
+        release2.countDown();
+        worker.join();
         assertEquals(0, pool.totalPages());
-        assertTrue(Arrays.stream(z.pages).allMatch(rig.m.allocator()::isFree));
+        assertTrue(Arrays.stream(z2.pages).allMatch(rig.m.allocator()::isFree));
     }
 
     @Test
