@@ -154,6 +154,39 @@ public class ZsmallocIT extends PagemigrateTestSupport {
         assertEquals(free + zspages, freePages());
     }
 
+    /**
+     * zram as the machine's swap device, with no swap driver bundle: reclaim compresses a task's pages into it, the
+     * task reads them back through swap-in faults, a swap device cannot be reset, and a stopping driver turns it off
+     * first, bringing every page back into memory.
+     */
+    @Test
+    public void aZramDeviceServesAsSwapAndTheStoppingDriverSwapsItOff() throws BundleException {
+        waitForCommand("zram:swapon");
+        assertEquals("zram0", execute("zram:create 4M"));
+        assertEquals("swapon /dev/zram0: swap type 0, priority 10, 1023 pages", execute("zram:swapon zram0 10"));
+        assertTrue(execute("zram:list"), execute("zram:list").contains(" [SWAP]"));
+        String pid = execute("mm:spawn itest-zswap");
+        String addr = execute("mm:mmap " + pid + " 64");
+        execute("mm:write " + pid + " " + addr + " 64 12");
+        Machine machine = machine();
+        assertEquals(64, machine.swap().reclaimTask(machine.tasks().find(Integer.parseInt(pid)), 64));
+        assertEquals(64L * Machine.PAGE_SIZE, Long.parseLong(execute("zram:stats zram0").split("\n")[1].trim()
+            .split(" +")[0]));
+        assertEquals("ok: 64 pages match", execute("mm:check " + pid + " " + addr + " 64 12"));
+        assertEquals("zram:reset: zram0 is a swap device, -EBUSY (Device or resource busy): zram:swapoff zram0 first",
+            assertThrows(AssertionError.class, () -> execute("zram:reset zram0")).getCause().getMessage());
+        assertEquals(64, machine.swap().reclaimTask(machine.tasks().find(Integer.parseInt(pid)), 64));
+
+        bundle().stop();
+        waitForNoService("(&(objectClass=" + MovableOperations.class.getName() + ")" + DRIVER + ")");
+        assertEquals("no swap device is left", 0, machine.swap().devices().size());
+        assertEquals("ok: 64 pages match", execute("mm:check " + pid + " " + addr + " 64 12"));
+        bundle().start();
+        waitForCommand("zram:list");
+        assertFalse(execute("zram:list").contains("[SWAP]"));
+        machine.tasks().exit(machine.tasks().find(Integer.parseInt(pid)));
+    }
+
     @Test
     public void badInputIsOneLineAndChangesNothing() {
         waitForCommand("zram:create");
