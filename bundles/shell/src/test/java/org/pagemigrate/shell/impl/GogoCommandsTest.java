@@ -29,7 +29,8 @@ public class GogoCommandsTest {
             ProcCommands.class, List.of("vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "numactl"),
             TaskCommands.class, List.of("spawn", "ps", "mmap", "write", "check"),
             MapsCommands.class, List.of("maps", "numa_maps"),
-            DebugCommands.class, List.of("folio", "verify", "trace"));
+            DebugCommands.class, List.of("folio", "verify", "trace"),
+            ReclaimCommands.class, List.of("reclaim"));
 
     private final Machine m = TestMachine.boot();
     private final GogoShell sh;

@@ -19,7 +19,7 @@ import org.pagemigrate.api.machine.Machine;
  */
 final class GogoShell implements AutoCloseable {
     static final List<Class<?>> COMPONENTS = List.of(ProcCommands.class, TaskCommands.class, MapsCommands.class,
-            DebugCommands.class);
+            DebugCommands.class, ReclaimCommands.class);
 
     private final ThreadIOImpl threadIO = new ThreadIOImpl();
     private final CommandProcessorImpl processor;
