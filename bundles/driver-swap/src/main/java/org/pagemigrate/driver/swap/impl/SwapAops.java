@@ -25,9 +25,10 @@ import org.pagemigrate.api.mm.MigrateMode;
  * {@code -EBUSY} (6.15 dropped {@code ->writepage} from migration).
  *
  * <p>The calls and their outcomes are counted ({@code swap:stats}), so that people and tests can see this callback,
- * and not the fallback, moved a folio. The counting allocates nothing.
+ * and not the fallback, moved a folio. The counting allocates nothing. The component is immediate, so the counts
+ * live as long as the bundle is active.
  */
-@Component(service = {AddressSpaceOperations.class, SwapAops.class})
+@Component(service = {AddressSpaceOperations.class, SwapAops.class}, immediate = true)
 @MappingType(Swap.SWAP_MAPPING_TYPE)
 public class SwapAops implements AddressSpaceOperations {
     private final MigrationService migration;

@@ -34,9 +34,12 @@ import org.pagemigrate.api.mm.Errno;
  * <li>a device without {@code --priority} gets the kernel's default: one below the lowest priority in use, starting
  *     at -2 ({@code --least_priority} of mm/swapfile.c).</li>
  * </ul>
- * Context: every method may sleep (swapoff faults pages back in); none may be called from a machine callback.
+ * The component is immediate: it must not be disposed (which swaps its devices off) when the commands that use it
+ * are released between two calls.
+ *
+ * <p>Context: every method may sleep (swapoff faults pages back in); none may be called from a machine callback.
  */
-@Component(service = SwapDevices.class)
+@Component(service = SwapDevices.class, immediate = true)
 public class SwapDevices {
     static final Logger LOG = Logger.getLogger("org.pagemigrate.driver.swap");
 
