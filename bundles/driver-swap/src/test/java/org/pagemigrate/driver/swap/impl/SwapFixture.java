@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -43,7 +44,21 @@ final class SwapFixture {
         m = Machines.create(2, 32);
         mm = m.memMap();
         migration = migrationService(m);
-        aops = new SwapAops(migration);
+        aops = new SwapAops(new ComponentServiceObjects<>() {
+            @Override
+            public MigrationService getService() {
+                return migration;
+            }
+
+            @Override
+            public void ungetService(MigrationService service) {
+            }
+
+            @Override
+            public ServiceReference<MigrationService> getServiceReference() {
+                return null;
+            }
+        });
         devices = new SwapDevices(m);
         commands = new SwapCommands(m, devices);
         commands.aops = aops;
