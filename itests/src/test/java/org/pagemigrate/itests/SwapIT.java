@@ -8,6 +8,7 @@ import static org.junit.Assert.assertTrue;
 
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Hashtable;
 import java.util.Map;
 
 import org.junit.After;
@@ -26,9 +27,13 @@ import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.SwapDevice;
 import org.pagemigrate.api.machine.Task;
+import org.pagemigrate.api.migrate.AddressSpaceOperations;
 import org.pagemigrate.api.migrate.MigratePagesStats;
+import org.pagemigrate.api.migrate.MigrationService;
+import org.pagemigrate.api.mm.Credentials;
 import org.pagemigrate.api.mm.MigrateMode;
 import org.pagemigrate.api.mm.MigrateReason;
+import org.pagemigrate.api.mm.Mman;
 import org.pagemigrate.api.mm.PageFlag;
 import org.pagemigrate.api.mm.SwapEntry;
 
@@ -341,6 +346,80 @@ public class SwapIT extends PagemigrateTestSupport {
             if (reg != null) {
                 reg.unregister();
             }
+        }
+    }
+
+    /**
+     * The page-cache counters are per node and move with their folios ({@code __folio_migrate_mapping()}):
+     * {@code nr_file_pages}, {@code nr_shmem} for a shmem-like mapping, {@code nr_dirty} for one that accounts
+     * writeback. A folio under writeback is not migrated in ASYNC mode ({@code -EBUSY}), so {@code nr_writeback}
+     * stays with it. The mappings here have a type of the test's own, whose a_ops (registered by the test) use the
+     * core's {@code migrate_folio()} as {@code shmem_aops} do.
+     */
+    @Test
+    public void pageCacheCountersMoveWithTheirFoliosBetweenNodes() {
+        Machine machine = machine();
+        MigrationService core = migration();
+        AddressSpaceOperations aops = (mapping, dst, src, mode) -> core.migrateFolio(mapping, dst, src, mode);
+        ServiceRegistration<AddressSpaceOperations> reg = bundleContext.registerService(AddressSpaceOperations.class,
+            aops, new Hashtable<>(Map.of(AddressSpaceOperations.MAPPING_TYPE, "itest-cache")));
+        AddressSpace shm = machine.addressSpaces().create("itest-cache", "/itest/shm", AddressSpace.AS_SHMEM, null);
+        AddressSpace file = machine.addressSpaces().create("itest-cache", "/itest/file", AddressSpace.AS_WRITEBACK,
+            null);
+        shm.setSizePages(4);
+        file.setSizePages(4);
+        Task task = machine.tasks().spawn("cache", Credentials.ROOT, 0);
+        try {
+            long[] addr = new long[2];
+            AddressSpace[] spaces = {shm, file};
+            for (int f = 0; f < 2; f++) {
+                addr[f] = machine.tasks().mmap(task, 0, 4 * PAGE, Mman.PROT_READ | Mman.PROT_WRITE,
+                    Mman.MAP_SHARED, spaces[f], 0);
+                for (int i = 0; i < 4; i++) {
+                    machine.tasks().writeLong(task, addr[f] + i * PAGE, 100 * f + i);
+                }
+            }
+            // one file folio under writeback
+            int wb = machine.tasks().followPage(task, addr[1] + 3 * PAGE, false);
+            machine.memMap().lock(wb);
+            assertTrue(machine.addressSpaces().folioClearDirtyForIo(wb));
+            machine.addressSpaces().folioStartWriteback(wb);
+            machine.memMap().unlock(wb);
+            String[] labels = {"FilePages:", "Shmem:", "Dirty:", "Writeback:"};
+            long[][] before = new long[2][labels.length];
+            for (int nid = 0; nid < 2; nid++) {
+                for (int l = 0; l < labels.length; l++) {
+                    before[nid][l] = nodeKb(nid, labels[l]);
+                }
+            }
+
+            FolioList list = isolate(task, addr[0], 4, f -> true);
+            list.spliceTail(isolate(task, addr[1], 4, f -> true));
+            MigratePagesStats stats = new MigratePagesStats();
+            assertEquals("the folio under writeback", 1, migrateToNode(list, 1, MigrateMode.ASYNC,
+                MigrateReason.SYSCALL, stats));
+            assertArrayEquals(new int[] {wb}, list.toArray());
+            migration().putbackMovablePages(list);
+            // moved: 7 cached pages (4 shmem, 3 dirty file pages); the one under writeback stayed
+            long[] moved = {7 * 4, 4 * 4, 3 * 4, 0};
+            for (int l = 0; l < labels.length; l++) {
+                assertEquals("node 0 " + labels[l], before[0][l] - moved[l], nodeKb(0, labels[l]));
+                assertEquals("node 1 " + labels[l], before[1][l] + moved[l], nodeKb(1, labels[l]));
+            }
+            assertEquals("the folio under writeback", 4, before[0][3]);
+            assertMeminfoAgrees();
+            machine.addressSpaces().folioEndWriteback(wb);
+            for (int f = 0; f < 2; f++) {
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(100 * f + i, machine.tasks().readLong(task, addr[f] + i * PAGE));
+                    assertEquals(i == 3 && f == 1 ? 0 : 1, nodeOf(task, addr[f] + i * PAGE));
+                }
+            }
+        } finally {
+            machine.tasks().exit(task);
+            assertEquals(0, machine.addressSpaces().destroy(shm));
+            assertEquals(0, machine.addressSpaces().destroy(file));
+            reg.unregister();
         }
     }
 
