@@ -30,8 +30,8 @@ import org.pagemigrate.api.mm.Errno;
  *     {@link org.pagemigrate.api.machine.SwapDevice} service of that name, e.g. a zram device;</li>
  * <li>{@code --priority} is 0-32767 ({@code SWAP_FLAG_PRIO_MASK}); without it the kernel's default applies (-2,
  *     -3 ...);</li>
- * <li>{@code swap:off} turns off one device (its swap type, as {@code swap:info} numbers them from 0 in order, or its
- *     name) or, without an argument, every device ({@code swapoff -a}); their pages come back into memory first;</li>
+ * <li>{@code swap:off} turns off one device (its name, or its swap type: the {@code type=} of its swap entries,
+ *     0-23) or, without an argument, every device ({@code swapoff -a}); their pages come back into memory first;</li>
  * <li>bad input is one line ({@code swap:on: bad size '12X': ...}) and changes nothing; a failing system call is
  *     reported as {@code swapon(8)} does: {@code swap:on: /dev/ram0: swapon failed: Device or resource busy}.</li>
  * </ul>
@@ -177,7 +177,7 @@ public class SwapCommands {
     }
 
     @Descriptor("swapoff: stop swapping to one device, bringing its pages back into memory first")
-    public String off(@Descriptor("the device: its name (/dev/ram0) or its swap type (0, 1 ... as in swap:info)")
+    public String off(@Descriptor("the device: its name (/dev/ram0) or its swap type (the type= of its swap entries, 0-23)")
             String device) {
         String cmd = "swap:off";
         String spec = device == null ? "" : device.trim();

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import org.apache.felix.gogo.runtime.CommandProcessorImpl;
 import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
+import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Test;
@@ -186,6 +187,23 @@ public class SwapCommandsTest {
         assertEquals("swap_aops not registered: swap-cache folios take fallback_migrate_folio\n"
                 + "/dev/ram0 stored 2 reads 1 writes 2", sh.stats());
         sh.off();
+    }
+
+    @Test
+    public void everyCommandAndParameterHasADescriptorAndReturnsAString() {
+        int methods = 0;
+        for (java.lang.reflect.Method m : SwapCommands.class.getDeclaredMethods()) {
+            if (!java.lang.reflect.Modifier.isPublic(m.getModifiers())) {
+                continue;
+            }
+            methods++;
+            assertTrue(m.toString(), m.isAnnotationPresent(Descriptor.class));
+            assertEquals(m.toString(), String.class, m.getReturnType());
+            for (java.lang.reflect.Parameter p : m.getParameters()) {
+                assertTrue(m + " " + p, p.isAnnotationPresent(Descriptor.class));
+            }
+        }
+        assertEquals("on, off, off(device), info, stats", 5, methods);
     }
 
     @Test
