@@ -146,6 +146,19 @@ public class SwapIT extends PagemigrateTestSupport {
         return new long[] {Long.parseLong(pid), Long.decode(addr)};
     }
 
+    /**
+     * A 1 MiB device on, and a task with one page of {@code seed}'s pattern that reclaim swapped out and a read fault
+     * brought back: a clean swap-cache folio, mapped. Returns {pid, addr}.
+     */
+    private long[] swappedOutAndIn(int seed) {
+        execute("swap:on 1M");
+        long[] t = taskWithPages(1, seed);
+        assertEquals("reclaimed 1 of 1 page (pgsteal_anon +1 pgsteal_file +0 pswpout +1)",
+            execute("mm:reclaim " + t[0] + " 1"));
+        assertEquals("ok: 1 page matches", execute("mm:check " + t[0] + " " + hex(t[1]) + " 1 " + seed));
+        return t;
+    }
+
     private Task task(long pid) {
         return machine().tasks().find((int) pid);
     }
@@ -248,10 +261,7 @@ public class SwapIT extends PagemigrateTestSupport {
 
     @Test
     public void anExtraReferenceIsEagainInEveryPassAndThenOneFailure() {
-        execute("swap:on 1M");
-        long[] t = taskWithPages(1, 13);
-        execute("mm:reclaim " + t[0] + " 1");
-        execute("mm:check " + t[0] + " " + hex(t[1]) + " 1 13");
+        long[] t = swappedOutAndIn(13);
         Machine machine = machine();
         Task task = task(t[0]);
         // a reader pins the page (get_user_pages): one reference more than folio_expected_ref_count() + isolation
@@ -284,10 +294,7 @@ public class SwapIT extends PagemigrateTestSupport {
 
     @Test
     public void aSwapCacheFolioWhoseTaskExitedIsMigratedButNotRemapped() {
-        execute("swap:on 1M");
-        long[] t = taskWithPages(1, 14);
-        execute("mm:reclaim " + t[0] + " 1");
-        execute("mm:check " + t[0] + " " + hex(t[1]) + " 1 14");
+        long[] t = swappedOutAndIn(14);
         Machine machine = machine();
         MemMap mm = machine.memMap();
         int folio = machine.tasks().followPage(task(t[0]), t[1], false);

@@ -30,10 +30,6 @@ public class SwapAopsTest {
     private static final int EAGAIN = 2;
     private static final int FAIL = 3;
 
-    private void swapon(SwapFixture s) {
-        assertEquals(0, s.devices.swaponMemory("/dev/ram0", 256, -2));
-    }
-
     private static long node(SwapFixture s, int nid, VmStatItem item) {
         return s.m.vmstat().node(nid, item);
     }
@@ -41,11 +37,8 @@ public class SwapAopsTest {
     @Test
     public void swapCacheFoliosMigrateThroughTheDriversMigrateFolio() {
         SwapFixture s = new SwapFixture(true);
-        swapon(s);
         Task t = s.task(0);
-        long a = s.anon(t, 8);
-        s.fill(t, a, 8, 1);
-        assertEquals(8, s.m.swap().reclaimTask(t, 8));
+        long a = s.swappedOut(t, 8, 1);
         // swap-in: 4 read faults leave clean swap-cache folios, 2 write faults dirty ones; 2 pages stay on the device
         for (int i = 0; i < 4; i++) {
             s.m.tasks().readLong(t, SwapFixture.page(a, i));
@@ -93,11 +86,8 @@ public class SwapAopsTest {
     @Test
     public void anExtraReferenceIsEagainInEveryPassAndThenCountsAsFailed() {
         SwapFixture s = new SwapFixture(true);
-        swapon(s);
         Task t = s.task(0);
-        long a = s.anon(t, 1);
-        s.fill(t, a, 1, 2);
-        assertEquals(1, s.m.swap().reclaimTask(t, 1));
+        long a = s.swappedOut(t, 1, 2);
         s.m.tasks().readLong(t, a);
         int folio = s.folioAt(t, a);
         // a reader pins the page (get_user_pages): the swap cache, the mapping, the isolation and the pin
@@ -145,11 +135,8 @@ public class SwapAopsTest {
     @Test
     public void aSwapCacheFolioWhoseTaskExitedIsMigratedButNotRemapped() {
         SwapFixture s = new SwapFixture(true);
-        swapon(s);
         Task t = s.task(0);
-        long a = s.anon(t, 1);
-        s.fill(t, a, 1, 3);
-        assertEquals(1, s.m.swap().reclaimTask(t, 1));
+        long a = s.swappedOut(t, 1, 3);
         s.m.tasks().readLong(t, a);
         int folio = s.folioAt(t, a);
         int entry = s.mm.privateValue(folio);
@@ -197,11 +184,8 @@ public class SwapAopsTest {
     @Test
     public void withoutTheDriverCleanSwapCacheFoliosTakeTheFallbackAndDirtyOnesAreBusy() {
         SwapFixture s = new SwapFixture(false);
-        swapon(s);
         Task t = s.task(0);
-        long a = s.anon(t, 2);
-        s.fill(t, a, 2, 4);
-        assertEquals(2, s.m.swap().reclaimTask(t, 2));
+        long a = s.swappedOut(t, 2, 4);
         s.m.tasks().readLong(t, a);
         s.m.tasks().writeLong(t, SwapFixture.page(a, 1), 4_000_001);
         int dirty = s.folioAt(t, SwapFixture.page(a, 1));

@@ -138,6 +138,18 @@ final class SwapFixture {
         }
     }
 
+    /**
+     * A 1 MiB in-memory swap device on (type 0), and {@code pages} new pages of task {@code t} filled with
+     * {@code seed}'s values and all swapped out by reclaim. Returns their address.
+     */
+    long swappedOut(Task t, int pages, long seed) {
+        assertEquals(0, devices.swaponMemory("/dev/ram0", 256, -2));
+        long a = anon(t, pages);
+        fill(t, a, pages, seed);
+        assertEquals(pages, m.swap().reclaimTask(t, pages));
+        return a;
+    }
+
     /** The folio mapped at {@code addr}. */
     int folioAt(Task t, long addr) {
         long e = m.tasks().pte(t, addr);
