@@ -21,10 +21,10 @@ public class ReclaimCommandsTest {
     private final Machine m = TestMachine.boot();
     private final ReclaimCommands reclaim = new ReclaimCommands(m);
     private final ProcCommands proc = new ProcCommands(m);
-    private final TaskCommands tasks = new TaskCommands(m);
+    private final TaskCommands tasks = new TaskCommands(m, TestMachine.vfs(m));
     private final Task t = TestMachine.spawn(m, 0);
     private final String pid = Integer.toString(t.pid());
-    private final String addr = tasks.mmap(false, false, pid, "16");
+    private final String addr = tasks.mmap(false, false, "", "0", pid, "16");
 
     /** The smallest device that stores real bytes: a map of slots. */
     private static final class Device implements SwapDevice {
