@@ -18,6 +18,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleException;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
+import org.pagemigrate.api.machine.SwapDevice;
 import org.pagemigrate.api.migrate.MovableOperations;
 import org.pagemigrate.api.mm.PageFlag;
 
@@ -185,6 +186,36 @@ public class ZsmallocIT extends PagemigrateTestSupport {
         waitForCommand("zram:list");
         assertFalse(execute("zram:list").contains("[SWAP]"));
         machine.tasks().exit(machine.tasks().find(Integer.parseInt(pid)));
+    }
+
+    /**
+     * Each zram device is a {@code SwapDevice} service named {@code /dev/zramN}: the swap driver turns it on by name,
+     * and when the zsmalloc bundle stops, the service leaves first, so the swap driver swaps it off while it works.
+     */
+    @Test
+    public void theSwapDriverTurnsAZramDeviceOnByNameAndOffWhenZsmallocStops() throws BundleException {
+        waitForCommand("swap:on");
+        waitForCommand("zram:create");
+        assertEquals("zram0", execute("zram:create 4M"));
+        waitForServiceReference("(&(objectClass=" + SwapDevice.class.getName() + ")(service.description=zram device "
+            + "zram0 on zsmalloc))");
+        assertEquals("/dev/zram0", execute("swap:on -p 5 /dev/zram0"));
+        String pid = execute("mm:spawn itest-zswap2");
+        String addr = execute("mm:mmap " + pid + " 48");
+        execute("mm:write " + pid + " " + addr + " 48 13");
+        assertTrue(execute("mm:reclaim " + pid + " 48").startsWith("reclaimed 48 of 48 pages"));
+        assertTrue(execute("swap:info"), execute("swap:info").contains("/dev/zram0"));
+        assertTrue(execute("zram:list"), execute("zram:list").contains(" [SWAP]"));
+        assertEquals(48L * Machine.PAGE_SIZE, Long.parseLong(execute("zram:stats zram0").split("\\n")[1].trim()
+            .split(" +")[0]));
+
+        bundle().stop();
+        waitForNoService("(&(objectClass=" + MovableOperations.class.getName() + ")" + DRIVER + ")");
+        assertFalse(execute("swap:info"), execute("swap:info").contains("/dev/zram0"));
+        assertEquals("ok: 48 pages match", execute("mm:check " + pid + " " + addr + " 48 13"));
+        bundle().start();
+        waitForCommand("zram:list");
+        machine().tasks().exit(machine().tasks().find(Integer.parseInt(pid)));
     }
 
     @Test

@@ -63,8 +63,8 @@ final class Zram {
     /** Objects of slots freed in atomic context, for {@code zs_free()} from the next read or write. */
     private final java.util.concurrent.ConcurrentLinkedQueue<Long> deferredFrees =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
-    /** The swap device this zram is, while it is one ({@code zram->claim}). Context: the module's monitor. */
-    ZramSwap swap;
+    /** The device as a swap device of the machine ({@code /dev/zramN} after {@code mkswap}). */
+    final ZramSwap swapDevice = new ZramSwap(this);
 
     Zram(String name, ZsPool pool, long disksize, long limitPages) {
         this.name = name;
@@ -160,15 +160,7 @@ final class Zram {
 
     /** {@code write_same_filled_page()}. */
     private int writeSameFilledPage(long fill, int index) {
-        ReentrantLock l = slotLock(index);
-        l.lock();
-        try {
-            slotFree(index);
-            flags[index] = ZRAM_SAME;
-            handle[index] = fill;
-        } finally {
-            l.unlock();
-        }
+        store(index, fill, ZRAM_SAME);
         samePages.incrementAndGet();
         pagesStored.incrementAndGet();
         return 0;
@@ -185,15 +177,7 @@ final class Zram {
             return Errno.ENOMEM.neg();
         }
         pool.objWrite(h, src, off, PAGE_SIZE);
-        ReentrantLock l = slotLock(index);
-        l.lock();
-        try {
-            slotFree(index);
-            flags[index] = ZRAM_HUGE | PAGE_SIZE;
-            handle[index] = h;
-        } finally {
-            l.unlock();
-        }
+        store(index, h, ZRAM_HUGE | PAGE_SIZE);
         hugePages.incrementAndGet();
         hugePagesSince.incrementAndGet();
         comprDataSize.addAndGet(PAGE_SIZE);
@@ -201,13 +185,14 @@ final class Zram {
         return 0;
     }
 
-    private void store(int index, long h, int size) {
+    /** The slot's new contents, what it held freed first: a handle, or a fill word with {@code ZRAM_SAME}. */
+    private void store(int index, long value, int sizeAndFlags) {
         ReentrantLock l = slotLock(index);
         l.lock();
         try {
             slotFree(index);
-            handle[index] = h;
-            flags[index] = size;
+            handle[index] = value;
+            flags[index] = sizeAndFlags;
         } finally {
             l.unlock();
         }
@@ -416,6 +401,17 @@ final class Zram {
             handle[i] = slots[j + 1];
             flags[i] = (int) slots[j + 2];
         }
+    }
+
+    /** The swap type the device is on as ({@code zram->claim}), or -1. */
+    int swapType(org.pagemigrate.api.machine.Swap swap) {
+        for (org.pagemigrate.api.machine.Swap.SwapInfo info : swap.devices()) {
+            org.pagemigrate.api.machine.AddressSpace space = swap.swapSpace(info.type());
+            if (space != null && space.host() == swapDevice) {
+                return info.type();
+            }
+        }
+        return -1;
     }
 
     /** {@code compact_store()}: {@code zs_compact()} of the device's pool; returns the pages freed. */

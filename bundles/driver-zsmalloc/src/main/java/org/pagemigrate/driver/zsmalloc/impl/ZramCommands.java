@@ -208,7 +208,7 @@ public class ZramCommands {
     public String reset(@Descriptor("the device (zram0 or /dev/zram0)") String dev) {
         return call(() -> {
             Zram d = device("zram:reset", dev);
-            if (d.swap != null) {
+            if (zs.isSwap(d)) {
                 throw ZCli.fail("zram:reset", d.name + " is a swap device, " + ZCli.errno(Errno.EBUSY.neg())
                         + ": zram:swapoff " + d.name + " first");
             }
@@ -229,7 +229,7 @@ public class ZramCommands {
                 sb.append(String.format("%-10s %-9s %8s %6s %6s %6s %s%n", "/dev/" + d.name, Zcomp.ALGORITHM,
                         ZCli.human(d.disksize), ZCli.human(d.pagesStored.get() * ZsConst.PAGE_SIZE),
                         ZCli.human(d.comprDataSize.get()), ZCli.human(d.pool.totalPages() * ZsConst.PAGE_SIZE),
-                        d.swap != null ? "[SWAP]" : ""));
+                        zs.isSwap(d) ? "[SWAP]" : ""));
             }
             return ZCli.lines(sb);
         });

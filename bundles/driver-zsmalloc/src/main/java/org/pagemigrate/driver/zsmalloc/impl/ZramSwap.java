@@ -8,17 +8,18 @@ import org.pagemigrate.api.mm.Errno;
 /**
  * A zram device as the machine's swap device ({@code mkswap /dev/zramN; swapon /dev/zramN}): swap slot N is zram page
  * N. Pages swapped out are compressed into the device's pool on the node of the page they come from; a slot the
- * swap layer frees is freed in zram ({@code swap_slot_free_notify}). Registered with the machine's
- * {@link org.pagemigrate.api.machine.Swap} layer directly, so it needs no swap driver bundle.
+ * swap layer frees is freed in zram ({@code swap_slot_free_notify}). It is registered as a {@link SwapDevice} service
+ * named {@code /dev/zramN}, so a swap driver can turn it on ({@code swap:on /dev/zram0}), and {@code zram:swapon}
+ * turns it on through the machine's {@link org.pagemigrate.api.machine.Swap} layer directly: it needs no swap driver
+ * bundle.
  *
  * <p>The rules are: {@code zram:reset} refuses a device that is swap ({@code -EBUSY}); when the zsmalloc driver
- * stops, it first turns the swap device off ({@code swapoff} brings every swapped page back into memory), so the swap
- * layer never keeps a device whose driver is gone; I/O on a device that stopped anyway fails with {@code -EIO}.
+ * stops, its services leave first (a swap driver that turned one on swaps it off then) and it turns off what is
+ * still on ({@code swapoff} brings every swapped page back into memory), so the swap layer never keeps a device
+ * whose driver is gone; I/O on a device that stopped anyway fails with {@code -EIO}.
  */
 final class ZramSwap implements SwapDevice {
     final Zram zram;
-    /** The swap type {@code swapon} gave it. */
-    int type = -1;
     private final ConcurrentLinkedDeque<byte[]> buffers = new ConcurrentLinkedDeque<>();
 
     ZramSwap(Zram zram) {

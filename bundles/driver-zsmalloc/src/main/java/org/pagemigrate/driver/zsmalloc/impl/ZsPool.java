@@ -487,19 +487,8 @@ final class ZsPool {
      * @return the zspage to hand to {@link #objReadEnd}
      */
     Zspage objReadBegin(long handle, byte[] dst, int dstOff, int len) {
-        Zspage z;
-        long obj;
-        // guarantee we can get the zspage from the handle safely
-        lock.readLock().lock();
-        try {
-            obj = handles.obj(handle);
-            z = zspageOf(ZsConst.objPfn(obj));
-            // make sure migration does not move any frame of this zspage
-            z.readLock();
-        } finally {
-            lock.readLock().unlock();
-        }
-        copyObject(z, obj, dst, dstOff, len, false);
+        Zspage z = readLockZspage(handle);
+        copyObject(z, handles.obj(handle), dst, dstOff, len, false);
         return z;
     }
 
@@ -510,20 +499,26 @@ final class ZsPool {
 
     /** {@code zs_obj_write()}: stores {@code len} bytes as the object's contents. */
     void objWrite(long handle, byte[] src, int srcOff, int len) {
-        Zspage z;
-        long obj;
-        lock.readLock().lock();
+        Zspage z = readLockZspage(handle);
         try {
-            obj = handles.obj(handle);
-            z = zspageOf(ZsConst.objPfn(obj));
-            z.readLock();
-        } finally {
-            lock.readLock().unlock();
-        }
-        try {
-            copyObject(z, obj, src, srcOff, len, true);
+            copyObject(z, handles.obj(handle), src, srcOff, len, true);
         } finally {
             z.readUnlock();
+        }
+    }
+
+    /**
+     * The handle's zspage, found under the pool lock (so that migration cannot move the object meanwhile) and
+     * read-locked, so that no frame of it migrates and the handle's location stays as it is until it is unlocked.
+     */
+    private Zspage readLockZspage(long handle) {
+        lock.readLock().lock();
+        try {
+            Zspage z = zspageOf(ZsConst.objPfn(handles.obj(handle)));
+            z.readLock();
+            return z;
+        } finally {
+            lock.readLock().unlock();
         }
     }
 
@@ -1027,11 +1022,6 @@ final class ZsPool {
         pagesCompacted.set(n);
     }
 
-    /** The machine's page size, for callers that size buffers. */
-    static int pageSize() {
-        return PAGE_SIZE;
-    }
-
     @Override
     public String toString() {
         return "zs_pool " + name;
@@ -1040,10 +1030,5 @@ final class ZsPool {
     /** The class index for an object of {@code size} bytes as zs_malloc() chooses it (handle added). */
     static int classIndexFor(int size) {
         return ZsConst.sizeClassIndex(size + ZS_HANDLE_SIZE);
-    }
-
-    /** {@code ZS_INUSE_RATIO_100}, for tests. */
-    static int fullGroup() {
-        return ZS_INUSE_RATIO_100;
     }
 }

@@ -266,7 +266,7 @@ final class ZsSnapshot {
             Zram d = new Zram(name, pool, disksize, limit);
             setCounters(d, counters);
             d.restoreSlots(slots);
-            zs.addRestored(d);
+            zs.addDevice(d);
         }
         for (ZsPool p : zs.pools()) {
             List<String> bad = p.verify();

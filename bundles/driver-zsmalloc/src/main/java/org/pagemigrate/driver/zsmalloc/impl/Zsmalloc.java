@@ -1,6 +1,7 @@
 package org.pagemigrate.driver.zsmalloc.impl;
 
 import java.util.ArrayList;
+import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,12 +10,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
+import org.pagemigrate.api.machine.SwapDevice;
 import org.pagemigrate.api.mm.Errno;
 
 /**
@@ -61,11 +65,22 @@ public class Zsmalloc {
     private final Map<String, Zram> devices = new TreeMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean stopped;
+    /** Registers each device's {@link ZramSwap} as a {@link SwapDevice} service; {@code null} outside a framework. */
+    private final BundleContext context;
+    /** The devices' {@link SwapDevice} registrations. Context: this. */
+    private final Map<String, ServiceRegistration<SwapDevice>> swapServices = new TreeMap<>();
 
+    /**
+     * Activates the module on {@code machine}, restoring what a previous one left there.
+     *
+     * @param context the bundle's context, to register the zram devices as {@link SwapDevice} services; {@code null}
+     *        outside a framework
+     */
     @Activate
-    public Zsmalloc(@Reference Machine machine) {
+    public Zsmalloc(@Reference Machine machine, BundleContext context) {
         this.machine = machine;
         this.mm = machine.memMap();
+        this.context = context;
         this.typeId = machine.pageTypes().register(TYPE);
         if (mm.hasContents()) {
             ZsSnapshot.restore(this);
@@ -84,6 +99,13 @@ public class Zsmalloc {
     void deactivate(BundleContext context, int reason) {
         boolean machineGoes = reason == DEACTIVATION_REASON_REFERENCE
                 || context != null && context.getBundle(0).getState() == Bundle.STOPPING;
+        // a swap driver that turned a device on swaps it off as its service leaves, while the device still works
+        List<ServiceRegistration<SwapDevice>> regs;
+        synchronized (this) {
+            regs = new ArrayList<>(swapServices.values());
+            swapServices.clear();
+        }
+        regs.forEach(ServiceRegistration::unregister);
         stopped = true;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(QUIESCE_SECONDS);
         synchronized (inFlight) {
@@ -101,7 +123,7 @@ public class Zsmalloc {
             devs = new ArrayList<>(devices.values());
         }
         for (Zram d : devs) {
-            if (d.swap != null && !machineGoes) {
+            if (!machineGoes && d.swapType(machine.swap()) >= 0) {
                 // the swap layer must not keep a device whose driver is gone: bring its pages back into memory
                 int rc = swapoff(d);
                 if (rc != 0) {
@@ -211,13 +233,18 @@ public class Zsmalloc {
         }
         String name = "zram" + n;
         Zram d = new Zram(name, createPool(name), size, limitPages);
-        devices.put(name, d);
+        addDevice(d);
         return d;
     }
 
-    /** Adds a device rebuilt from a snapshot. */
-    synchronized void addRestored(Zram d) {
+    /** Adds a device, new or rebuilt from a snapshot, and registers it as a {@link SwapDevice} service. */
+    synchronized void addDevice(Zram d) {
         devices.put(d.name, d);
+        if (context != null) {
+            Hashtable<String, Object> props = new Hashtable<>();
+            props.put(Constants.SERVICE_DESCRIPTION, "zram device " + d.name + " on zsmalloc");
+            swapServices.put(d.name, context.registerService(SwapDevice.class, d.swapDevice, props));
+        }
     }
 
     synchronized Zram device(String name) {
@@ -235,53 +262,41 @@ public class Zsmalloc {
      *         device)
      */
     synchronized void resetDevice(Zram d) {
-        if (d.swap != null) {
+        if (isSwap(d)) {
             throw new IllegalStateException(d.name + " is a swap device: turn it off first");
+        }
+        ServiceRegistration<SwapDevice> reg = swapServices.remove(d.name);
+        if (reg != null) {
+            reg.unregister();
         }
         d.reset();
         devices.remove(d.name);
         pools.remove(d.pool.name);
     }
 
+    /** Whether the device is on as swap now, by {@code zram:swapon} or a swap driver. */
+    boolean isSwap(Zram d) {
+        return d.swapType(machine.swap()) >= 0;
+    }
+
     /**
      * {@code swapon /dev/zramN}: the device becomes a swap device of the machine ({@link ZramSwap}).
      *
-     * @return the swap type, or {@code -EBUSY} (already swap) and the swap layer's errors
+     * @return the swap type, or {@code -EBUSY} (already swap) and the swap layer's other errors
      */
-    synchronized int swapon(Zram d, int priority) {
-        if (d.swap != null) {
-            return Errno.EBUSY.neg();
-        }
-        ZramSwap s = new ZramSwap(d);
-        int rc = machine.swap().swapon(s, priority);
-        if (rc >= 0) {
-            s.type = rc;
-            d.swap = s;
-        }
-        return rc;
+    int swapon(Zram d, int priority) {
+        return machine.swap().swapon(d.swapDevice, priority);
     }
 
     /**
      * {@code swapoff /dev/zramN}: brings every page swapped to the device back into memory and ends its use as swap.
-     * Context: may sleep (it reads the device); not under the module's monitor, which the I/O does not need.
+     * Context: may sleep (it reads the device).
      *
      * @return 0, {@code -EINVAL} (not swap), {@code -ENOMEM} (memory too short: it stays swap)
      */
     int swapoff(Zram d) {
-        ZramSwap s;
-        synchronized (this) {
-            s = d.swap;
-        }
-        if (s == null) {
-            return Errno.EINVAL.neg();
-        }
-        int rc = machine.swap().swapoff(s.type);
-        if (rc == 0) {
-            synchronized (this) {
-                d.swap = null;
-            }
-        }
-        return rc;
+        int type = d.swapType(machine.swap());
+        return type < 0 ? Errno.EINVAL.neg() : machine.swap().swapoff(type);
     }
 
     // ---- movable_ops of page type zsmalloc ----

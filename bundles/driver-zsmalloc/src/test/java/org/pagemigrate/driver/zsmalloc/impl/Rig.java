@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.pagemigrate.api.machine.Folio;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
@@ -54,9 +55,12 @@ final class Rig {
         start();
     }
 
-    /** Activates a zsmalloc module (restoring a snapshot if one is there) and binds its movable_ops. */
+    /**
+     * Activates a zsmalloc module (restoring a snapshot if one is there) and binds its movable_ops, as SCR does (the
+     * core gets the service object at its first call).
+     */
     void start() {
-        zs = new Zsmalloc(m);
+        zs = new Zsmalloc(m, null);
         ZsmallocMovableOps ops = new ZsmallocMovableOps(zs);
         MovableOperations counting = new MovableOperations() {
             @Override
@@ -78,7 +82,21 @@ final class Rig {
             }
         };
         ref = ref(MovableOperations.MOVABLE_TYPE, Zsmalloc.TYPE);
-        call("bindMovableOperations", ref, counting);
+        call("bindMovableOperations", ref, new ComponentServiceObjects<MovableOperations>() {
+            @Override
+            public MovableOperations getService() {
+                return counting;
+            }
+
+            @Override
+            public void ungetService(MovableOperations service) {
+            }
+
+            @Override
+            public ServiceReference<MovableOperations> getServiceReference() {
+                return ref;
+            }
+        });
     }
 
     /** What SCR does when the bundle stops: the movable_ops service leaves, then the module deactivates. */
@@ -89,7 +107,8 @@ final class Rig {
 
     private void call(String method, Object... args) {
         try {
-            Class<?>[] types = args.length == 2 ? new Class<?>[] {ServiceReference.class, MovableOperations.class}
+            Class<?>[] types = args.length == 2
+                    ? new Class<?>[] {ServiceReference.class, ComponentServiceObjects.class}
                     : new Class<?>[] {ServiceReference.class};
             Method mth = migration.getClass().getDeclaredMethod(method, types);
             mth.setAccessible(true);

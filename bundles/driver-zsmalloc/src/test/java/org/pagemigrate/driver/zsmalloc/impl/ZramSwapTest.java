@@ -1,6 +1,7 @@
 package org.pagemigrate.driver.zsmalloc.impl;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.List;
@@ -123,7 +124,7 @@ public class ZramSwapTest {
         rig.assertClean();
         rig.start();
         Zram back = rig.zs.device("zram0");
-        assertEquals(null, back.swap);
+        assertFalse(rig.zs.isSwap(back));
         rig.zs.resetDevice(back);
     }
 }
