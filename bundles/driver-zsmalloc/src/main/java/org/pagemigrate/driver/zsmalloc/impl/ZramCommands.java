@@ -14,8 +14,9 @@ import org.pagemigrate.api.mm.Errno;
  * {@code zram:} commands, the sysfs files and zramctl of drivers/block/zram:
  * <ul>
  * <li>{@code zram:create [--limit SIZE] SIZE}: a new device ({@code zramctl --find --size SIZE}); prints its name;</li>
- * <li>{@code zram:write DEV OFFSET PAGES [SEED]} / {@code zram:check ...}: store the test pattern into pages
- *     {@code OFFSET..OFFSET+PAGES-1} of the device / read them back, {@code ok: N pages match} or a failure;</li>
+ * <li>{@code zram:write [--node N] DEV OFFSET PAGES [SEED]} / {@code zram:check ...}: store the test pattern into
+ *     pages {@code OFFSET..OFFSET+PAGES-1} of the device (as if it came from pages on node N: the pool's new frames
+ *     are taken there) / read them back, {@code ok: N pages match} or a failure;</li>
  * <li>{@code zram:stats [DEV]}: /sys/block/zramN/mm_stat under a line naming its fields;</li>
  * <li>{@code zram:compact DEV}: /sys/block/zramN/compact ({@code zs_compact()});</li>
  * <li>{@code zram:reset DEV}: frees the device's memory and removes it;</li>
@@ -51,6 +52,10 @@ public class ZramCommands {
         }
     }
 
+    private int nodes() {
+        return zs.machine.topology().nrNodes();
+    }
+
     private Zram device(String cmd, String name) {
         String n = name.startsWith("/dev/") ? name.substring(5) : name;
         Zram d = zs.device(n);
@@ -81,15 +86,19 @@ public class ZramCommands {
 
     @Descriptor("store the test pattern of seed 1 into pages of a zram device")
     public String write(
+            @Descriptor("the node the data comes from: the pool takes new frames there (default: the CPU's node)")
+            @Parameter(names = {"-n", "--node"}, absentValue = "-1") String node,
             @Descriptor("the device (zram0 or /dev/zram0)") String dev,
             @Descriptor("first page (4 KiB) of the device") String offset,
             @Descriptor("number of pages") String pages) {
-        return write(dev, offset, pages, Long.toString(DEFAULT_SEED));
+        return write(node, dev, offset, pages, Long.toString(DEFAULT_SEED));
     }
 
     @Descriptor("store the test pattern of a seed into pages of a zram device: same-filled, compressible to "
             + "various sizes and incompressible pages")
     public String write(
+            @Descriptor("the node the data comes from: the pool takes new frames there (default: the CPU's node)")
+            @Parameter(names = {"-n", "--node"}, absentValue = "-1") String node,
             @Descriptor("the device (zram0 or /dev/zram0)") String dev,
             @Descriptor("first page (4 KiB) of the device") String offset,
             @Descriptor("number of pages") String pages,
@@ -99,10 +108,11 @@ public class ZramCommands {
             Zram d = device(cmd, dev);
             long[] range = range(cmd, d, offset, pages);
             long s = ZCli.number(cmd, "seed", seed, 0, Long.MAX_VALUE);
+            int nid = node.equals("-1") ? -1 : (int) ZCli.number(cmd, "node", node, 0, nodes() - 1);
             byte[] buf = new byte[ZsConst.PAGE_SIZE];
             for (long i = range[0]; i < range[1]; i++) {
                 ZramPattern.fill(s, i, buf, 0);
-                int rc = d.writePage((int) i, buf, 0, -1);
+                int rc = d.writePage((int) i, buf, 0, nid);
                 if (rc < 0) {
                     throw ZCli.fail(cmd, ZCli.errno(rc) + " writing page " + i + " of " + d.name + " after "
                             + (i - range[0]) + " of " + (range[1] - range[0]) + " pages");
