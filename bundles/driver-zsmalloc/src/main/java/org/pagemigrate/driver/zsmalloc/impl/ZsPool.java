@@ -55,6 +55,8 @@ final class ZsPool {
     private final MemMap mm;
     /** {@code pool->size_class[]}: merged indices share the larger class's object. */
     private final SizeClass[] sizeClass = new SizeClass[ZS_SIZE_CLASSES];
+    /** The classes that are not merged into a larger one ({@code class->index == i}), smallest first. */
+    private final SizeClass[] classes;
     final HandleTable handles = new HandleTable();
     /** {@code pool->pages_allocated}. */
     private final AtomicLong pagesAllocated = new AtomicLong();
@@ -78,6 +80,8 @@ final class ZsPool {
             int served = ZsConst.CLASS_INDEX[i];
             sizeClass[i] = served == i ? new SizeClass(i) : sizeClass[served];
         }
+        classes = java.util.Arrays.stream(sizeClass).distinct().sorted((a, b) -> a.index - b.index)
+                .toArray(SizeClass[]::new);
     }
 
     SizeClass sizeClass(int index) {
@@ -330,11 +334,7 @@ final class ZsPool {
             return;
         }
         boolean left = false;
-        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-            SizeClass c = sizeClass[i];
-            if (c.index != i) {
-                continue;
-            }
+        for (SizeClass c : classes) {
             c.lock.lock();
             try {
                 for (Zspage z = c.first(ZS_INUSE_RATIO_0), next; z != null; z = next) {
@@ -416,11 +416,7 @@ final class ZsPool {
         if (!freeWorkPending.getAndSet(false)) {
             return;
         }
-        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-            SizeClass c = sizeClass[i];
-            if (c.index != i) {
-                continue;
-            }
+        for (SizeClass c : classes) {
             Zspage list;
             c.lock.lock();
             try {
@@ -650,11 +646,8 @@ final class ZsPool {
         }
         long freed = 0;
         try {
-            for (int i = ZS_SIZE_CLASSES - 1; i >= 0; i--) {
-                SizeClass c = sizeClass[i];
-                if (c.index == i) {
-                    freed += compactClass(c);
-                }
+            for (int i = classes.length - 1; i >= 0; i--) {
+                freed += compactClass(classes[i]);
             }
             pagesCompacted.addAndGet(freed);
         } finally {
@@ -790,11 +783,7 @@ final class ZsPool {
      */
     void destroy() {
         asyncFreeZspage();
-        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-            SizeClass c = sizeClass[i];
-            if (c.index != i) {
-                continue;
-            }
+        for (SizeClass c : classes) {
             c.lock.lock();
             try {
                 for (int fg = ZS_INUSE_RATIO_0; fg < NR_FULLNESS_GROUPS; fg++) {
@@ -812,11 +801,7 @@ final class ZsPool {
     /** Every zspage of the pool, class by class. Context: class locks taken one at a time. */
     List<Zspage> zspages() {
         List<Zspage> out = new ArrayList<>();
-        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-            SizeClass c = sizeClass[i];
-            if (c.index != i) {
-                continue;
-            }
+        for (SizeClass c : classes) {
             c.lock.lock();
             try {
                 for (int fg = 0; fg < NR_FULLNESS_GROUPS; fg++) {
@@ -855,17 +840,13 @@ final class ZsPool {
         long totalPages = 0;
         long totalFreeable = 0;
         long[] inuseTotals = new long[NR_FULLNESS_GROUPS];
-        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-            SizeClass c = sizeClass[i];
-            if (c.index != i) {
-                continue;
-            }
+        for (SizeClass c : classes) {
             long allocated;
             long used;
             long freeable;
             c.lock.lock();
             try {
-                sb.append(String.format(" %5d %5d ", i, c.size));
+                sb.append(String.format(" %5d %5d ", c.index, c.size));
                 for (int fg = ZS_INUSE_RATIO_10; fg < NR_FULLNESS_GROUPS; fg++) {
                     inuseTotals[fg] += c.stats[fg];
                     sb.append(String.format("%9d ", c.stats[fg]));
@@ -895,15 +876,12 @@ final class ZsPool {
     /** Objects in use ({@code ZS_OBJS_INUSE} summed over the classes). */
     long objectsInUse() {
         long n = 0;
-        for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-            SizeClass c = sizeClass[i];
-            if (c.index == i) {
-                c.lock.lock();
-                try {
-                    n += c.stats[ZS_OBJS_INUSE];
-                } finally {
-                    c.lock.unlock();
-                }
+        for (SizeClass c : classes) {
+            c.lock.lock();
+            try {
+                n += c.stats[ZS_OBJS_INUSE];
+            } finally {
+                c.lock.unlock();
             }
         }
         return n;
@@ -922,11 +900,7 @@ final class ZsPool {
             long pages = 0;
             long[] slots = handles.snapshot();
             long liveSeen = 0;
-            for (int i = 0; i < ZS_SIZE_CLASSES; i++) {
-                SizeClass c = sizeClass[i];
-                if (c.index != i) {
-                    continue;
-                }
+            for (SizeClass c : classes) {
                 c.lock.lock();
                 try {
                     long zspages = 0;
@@ -954,13 +928,13 @@ final class ZsPool {
                             liveSeen += verifyObjects(c, z, slots, bad);
                         }
                         if (perGroup[fg] != c.stats[fg]) {
-                            bad.add(name + ": class " + i + " counts " + c.stats[fg] + " zspages in group " + fg
+                            bad.add(name + ": class " + c.index + " counts " + c.stats[fg] + " zspages in group " + fg
                                     + " but lists " + perGroup[fg]);
                         }
                     }
                     if (c.stats[ZS_OBJS_ALLOCATED] != zspages * c.objsPerZspage
                             || c.stats[ZS_OBJS_INUSE] != inuse) {
-                        bad.add(name + ": class " + i + " stats say " + c.stats[ZS_OBJS_ALLOCATED] + " allocated / "
+                        bad.add(name + ": class " + c.index + " stats say " + c.stats[ZS_OBJS_ALLOCATED] + " allocated / "
                                 + c.stats[ZS_OBJS_INUSE] + " in use, the zspages " + zspages * c.objsPerZspage + " / "
                                 + inuse);
                     }
