@@ -3,9 +3,12 @@ package org.pagemigrate.driver.zsmalloc.impl;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.pagemigrate.api.machine.AddressSpace;
+import org.pagemigrate.api.machine.Swap;
 import org.pagemigrate.api.mm.Errno;
 
 /**
@@ -61,8 +64,7 @@ final class Zram {
     final AtomicLong notifyFree = new AtomicLong();
     final AtomicLong missFree = new AtomicLong();
     /** Objects of slots freed in atomic context, for {@code zs_free()} from the next read or write. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<Long> deferredFrees =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Long> deferredFrees = new ConcurrentLinkedQueue<>();
     /** The device as a swap device of the machine ({@code /dev/zramN} after {@code mkswap}). */
     final ZramSwap swapDevice = new ZramSwap(this);
 
@@ -404,9 +406,9 @@ final class Zram {
     }
 
     /** The swap type the device is on as ({@code zram->claim}), or -1. */
-    int swapType(org.pagemigrate.api.machine.Swap swap) {
-        for (org.pagemigrate.api.machine.Swap.SwapInfo info : swap.devices()) {
-            org.pagemigrate.api.machine.AddressSpace space = swap.swapSpace(info.type());
+    int swapType(Swap swap) {
+        for (Swap.SwapInfo info : swap.devices()) {
+            AddressSpace space = swap.swapSpace(info.type());
             if (space != null && space.host() == swapDevice) {
                 return info.type();
             }

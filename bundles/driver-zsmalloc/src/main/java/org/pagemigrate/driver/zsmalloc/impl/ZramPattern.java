@@ -3,6 +3,7 @@ package org.pagemigrate.driver.zsmalloc.impl;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 
 /**
  * The page contents {@code zram:write} stores and {@code zram:check} expects: deterministic per (seed, page index),
@@ -62,7 +63,7 @@ final class ZramPattern {
     /** Whether {@code src[off..off+PAGE_SIZE)} is exactly the page of {@code index}; {@code scratch} is a page. */
     static boolean matches(long seed, long index, byte[] src, int off, byte[] scratch) {
         fill(seed, index, scratch, 0);
-        return java.util.Arrays.equals(src, off, off + PAGE_SIZE, scratch, 0, PAGE_SIZE);
+        return Arrays.equals(src, off, off + PAGE_SIZE, scratch, 0, PAGE_SIZE);
     }
 
     private static long hash(long seed, long index) {

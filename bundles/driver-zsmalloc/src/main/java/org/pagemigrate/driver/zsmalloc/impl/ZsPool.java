@@ -16,6 +16,7 @@ import static org.pagemigrate.driver.zsmalloc.impl.ZsConst.ZS_OBJS_INUSE;
 import static org.pagemigrate.driver.zsmalloc.impl.ZsConst.ZS_SIZE_CLASSES;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,6 +24,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.mm.Errno;
+import org.pagemigrate.api.mm.Gfp;
 import org.pagemigrate.api.mm.PageFlag;
 import org.pagemigrate.api.mm.VmStatItem;
 
@@ -46,8 +48,7 @@ import org.pagemigrate.api.mm.VmStatItem;
  */
 final class ZsPool {
     /** GFP of zram's allocations: {@code GFP_NOIO | __GFP_NOWARN | __GFP_HIGHMEM | __GFP_MOVABLE}. */
-    static final int GFP_ZRAM = org.pagemigrate.api.mm.Gfp.RECLAIM | org.pagemigrate.api.mm.Gfp.NOWARN
-            | org.pagemigrate.api.mm.Gfp.MOVABLE;
+    static final int GFP_ZRAM = Gfp.RECLAIM | Gfp.NOWARN | Gfp.MOVABLE;
 
     final Zsmalloc zs;
     final String name;
@@ -80,7 +81,7 @@ final class ZsPool {
             int served = ZsConst.CLASS_INDEX[i];
             sizeClass[i] = served == i ? new SizeClass(i) : sizeClass[served];
         }
-        classes = java.util.Arrays.stream(sizeClass).distinct().sorted((a, b) -> a.index - b.index)
+        classes = Arrays.stream(sizeClass).distinct().sorted((a, b) -> a.index - b.index)
                 .toArray(SizeClass[]::new);
     }
 
@@ -820,7 +821,7 @@ final class ZsPool {
     int[] pfns() {
         lock.readLock().lock();
         try {
-            return zspages().stream().flatMapToInt(z -> java.util.Arrays.stream(z.pages.clone())).toArray();
+            return zspages().stream().flatMapToInt(z -> Arrays.stream(z.pages.clone())).toArray();
         } finally {
             lock.readLock().unlock();
         }
