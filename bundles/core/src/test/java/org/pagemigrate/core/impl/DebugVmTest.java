@@ -119,7 +119,8 @@ public class DebugVmTest {
         int pfn = TestMachines.alloc(m, Gfp.KERNEL, 0, 0, null);
         mm.setPageType(pfn, type);
         mm.setPrivateValue(pfn, 7); // zpdesc->zspage
-        assertReports(m.debugVm().verify(), "Normal: nr_zspages is 0 but 1 frames of page type zsmalloc are in a zspage");
+        assertReports(m.debugVm().verify(),
+                "Normal: nr_zspages is 0 but 1 frames of page type zsmalloc are in a zspage");
         m.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, 1);
         TestMachines.assertClean(m);
         // reset_zpdesc(): out of its zspage, the frame is no longer counted, though it keeps the type until freed
