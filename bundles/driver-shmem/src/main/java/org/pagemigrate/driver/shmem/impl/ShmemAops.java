@@ -1,6 +1,7 @@
 package org.pagemigrate.driver.shmem.impl;
 
 import java.util.concurrent.atomic.LongAdder;
+import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -9,6 +10,7 @@ import org.pagemigrate.api.machine.Folio;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
 import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.migrate.propertytypes.MappingType;
+import org.pagemigrate.api.mm.Errno;
 import org.pagemigrate.api.mm.MigrateMode;
 
 /**
@@ -31,17 +33,34 @@ import org.pagemigrate.api.mm.MigrateMode;
  *
  * <p>Context: as {@link AddressSpaceOperations#migrateFolio}: both folios locked, {@code src} unmapped and isolated.
  */
-@Component(service = AddressSpaceOperations.class)
+@Component(service = AddressSpaceOperations.class,
+        reference = @Reference(name = ShmemAops.MIGRATION, service = MigrationService.class))
 @MappingType(ShmemAops.TYPE)
 public class ShmemAops implements AddressSpaceOperations {
     /** The address-space type of shmem: tmpfs files and shared anonymous memory ({@code mm:mmap --shared}). */
     public static final String TYPE = "shmem";
 
-    private final MigrationService migration;
+    /** The name of the reference to the migration core, looked up when first needed. */
+    static final String MIGRATION = "migration";
+
+    private final ComponentContext context;
+    /** The core whose helpers the callback uses: a static reference, so it stays while this instance lives. */
+    private volatile MigrationService migration;
     private final LongAdder calls = new LongAdder();
 
+    /**
+     * The core is a mandatory reference with the lookup strategy ({@link #MIGRATION}): the core binds this service
+     * while it activates (its whiteboard is greedy), so injecting the core here would be a cycle SCR refuses when
+     * this bundle starts first; looked up at the first call, the core is active.
+     */
     @Activate
-    public ShmemAops(@Reference MigrationService migration) {
+    public ShmemAops(ComponentContext context) {
+        this.context = context;
+    }
+
+    /** Bound to {@code migration} from the start (unit tests). */
+    ShmemAops(MigrationService migration) {
+        this.context = null;
         this.migration = migration;
     }
 
@@ -49,7 +68,14 @@ public class ShmemAops implements AddressSpaceOperations {
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         calls.increment();
-        return migration.migrateFolio(mapping, dst, src, mode);
+        MigrationService core = migration;
+        if (core == null) {
+            migration = core = (MigrationService) context.locateService(MIGRATION);
+            if (core == null) {
+                return Errno.EAGAIN.neg(); // the core is going away with this component: try again later
+            }
+        }
+        return core.migrateFolio(mapping, dst, src, mode);
     }
 
     /** How often {@link #migrateFolio} was called, whatever it returned. */
