@@ -5,7 +5,11 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.Test;
 import org.pagemigrate.api.fs.Inode;
 import org.pagemigrate.api.machine.AddressSpace;
@@ -175,6 +179,69 @@ public class ShmemMigrationTest {
         fx.assertMapped(a, va, 0, 2, 6);
         fx.assertMapped(child, va, 0, 2, 6);
         assertEquals(0, fx.m.tasks().readLong(child, va + 3L * PAGE));
+        fx.assertClean();
+    }
+
+    /**
+     * selftests/mm/migration.c for tmpfs: a task stores counters through its page table and a reader reads them with
+     * read(2) while another thread migrates the file's folios back and forth; no store is lost, no read goes back.
+     */
+    @Test
+    public void storesAndReadsRacingMigrationLoseNothing() throws Exception {
+        Inode f = fx.mount(Map.of()).create("/race");
+        f.mapping().setSizePages(8);
+        Task a = fx.task(0);
+        long va = fx.mapShared(a, f.mapping(), 8);
+        int rounds = 2000;
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                for (long r = 1; r <= rounds; r++) {
+                    for (int i = 0; i < 8; i++) {
+                        fx.m.tasks().writeLong(a, va + (long) i * PAGE, r);
+                    }
+                }
+            } catch (Throwable t) {
+                failed.compareAndSet(null, t);
+            } finally {
+                done.set(true);
+            }
+        });
+        Thread reader = new Thread(() -> {
+            long[] seen = new long[8];
+            byte[] b = new byte[8];
+            ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+            try {
+                while (!done.get()) {
+                    for (int i = 0; i < 8; i++) {
+                        assertEquals(8, fx.m.addressSpaces().read(f.mapping(), (long) i * PAGE, b, 0, 8));
+                        long v = bb.getLong(0);
+                        assertTrue("page " + i + " went back from " + seen[i] + " to " + v, v >= seen[i]);
+                        seen[i] = v;
+                    }
+                }
+            } catch (Throwable t) {
+                failed.compareAndSet(null, t);
+            }
+        });
+        writer.start();
+        reader.start();
+        int moves = 0;
+        for (int target = 1; !done.get() || moves == 0; target = 1 - target, moves++) {
+            fx.migrate(fx.isolate(a, va, 8, false), target, moves % 2 == 0 ? MigrateMode.ASYNC : MigrateMode.SYNC,
+                    null);
+        }
+        writer.join(60_000);
+        reader.join(60_000);
+        if (failed.get() != null) {
+            throw new AssertionError("a racing thread failed", failed.get());
+        }
+        assertTrue("migrations ran: " + moves, moves > 0);
+        for (int i = 0; i < 8; i++) {
+            assertEquals(rounds, fx.m.tasks().readLong(a, va + (long) i * PAGE));
+        }
+        assertTrue("the callback ran", fx.aops.calls() > 0);
         fx.assertClean();
     }
 }
