@@ -7,6 +7,7 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.Test;
@@ -32,8 +33,9 @@ import org.pagemigrate.api.mm.VmStatItem;
  * PTE, the per-node counters and {@code mm:meminfo}), the reference rule (-EAGAIN, then a failure), shared anonymous
  * memory, and the driver stopped (the fallback, nothing lost) and started again (its callback back).
  *
- * <p>Which callback ran is seen in what only it does: shmem's {@code migrate_folio} moves dirty folios, while
- * {@code fallback_migrate_folio} refuses them with -EBUSY. Every test ends with the machine's invariant check.
+ * <p>Which callback ran is seen in {@code shmem:stats} (the driver's calls by outcome) and in what only it does:
+ * shmem's {@code migrate_folio} moves dirty folios, while {@code fallback_migrate_folio} refuses them with -EBUSY.
+ * Every test ends with the machine's invariant check.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -103,6 +105,17 @@ public class ShmemIT extends PagemigrateTestSupport {
             assertEquals(node(nid, VmStatItem.NR_SHMEM) * kb, nodeMeminfoKb(nid, "Shmem:"));
             assertEquals(node(nid, VmStatItem.NR_DIRTY) * kb, nodeMeminfoKb(nid, "Dirty:"));
         }
+    }
+
+    /** {@code shmem:stats}: the driver's migrate_folio calls by outcome, as name to value. */
+    private Map<String, Long> shmemStats() {
+        waitForCommand("shmem:stats");
+        Map<String, Long> stats = new HashMap<>();
+        for (String line : execute("shmem:stats").split("\n")) {
+            String[] nameValue = line.split(" ");
+            stats.put(nameValue[0], Long.parseLong(nameValue[1]));
+        }
+        return stats;
     }
 
     private Bundle driverBundle() {
@@ -182,12 +195,15 @@ public class ShmemIT extends PagemigrateTestSupport {
             node(1, VmStatItem.NR_FILE_PAGES), node(1, VmStatItem.NR_SHMEM), node(0, VmStatItem.NR_DIRTY),
             node(1, VmStatItem.NR_DIRTY)};
         Map<String, Long> vm = vmstat();
+        Map<String, Long> calls = shmemStats();
         assertMeminfoAgreesWithVmstat();
 
         String out = execute("migrate:pages " + a + " " + hex(va) + " 16 1");
         assertTrue(out, out.startsWith("migrate_pages: 0 not migrated (16 folios isolated, 0 pages skipped)\n"
             + "nr_succeeded=16 nr_failed=0 "));
         assertEquals(16, delta(vm, vmstat(), "pgmigrate_success"));
+        assertEquals("shmem's migrate_folio moved them", 16, delta(calls, shmemStats(), "migrate_folio_success"));
+        assertEquals(16, delta(calls, shmemStats(), "migrate_folio"));
         Task ta = task(a);
         Task tb = task(b);
         for (int i = 0; i < 16; i++) {
@@ -234,12 +250,17 @@ public class ShmemIT extends PagemigrateTestSupport {
         int held = f.getFolio(2); // a reader's reference (filemap_get_folio)
         try {
             Map<String, Long> vm = vmstat();
+            Map<String, Long> calls = shmemStats();
             String out = execute("migrate:pages " + a + " " + hex(va) + " 4 1");
             assertTrue(out, out.startsWith("migrate_pages: 1 not migrated (4 folios isolated, 0 pages skipped)\n"
                 + "nr_succeeded=3 nr_failed=1 "));
             Map<String, Long> after = vmstat();
             assertEquals(3, delta(vm, after, "pgmigrate_success"));
             assertEquals(1, delta(vm, after, "pgmigrate_fail"));
+            Map<String, Long> callsAfter = shmemStats();
+            assertEquals("3 ASYNC passes, then 7 SYNC ones", 10, delta(calls, callsAfter, "migrate_folio_eagain"));
+            assertEquals(3, delta(calls, callsAfter, "migrate_folio_success"));
+            assertEquals(0, delta(calls, callsAfter, "migrate_folio_fail"));
             assertEquals("still the cache's folio", held, f.lookup(2));
             assertEquals(0, mm.nid(held));
             assertEquals("still mapped", held, Pte.pfn(machine().tasks().pte(task(a), va + 2 * PAGE)));
@@ -283,6 +304,7 @@ public class ShmemIT extends PagemigrateTestSupport {
             assertFalse(execute("fs:filesystems").contains("tmpfs"));
             assertTrue("the mount outlives its driver", execute("fs:mounts").contains("fb fb: tmpfs rw 0 0"));
             assertFalse(execute("migrate:drivers").contains("shmem"));
+            waitForNoService(commandFilter("shmem:stats"));
             Map<String, Long> vm = vmstat();
             String out = execute("migrate:pages " + a + " " + hex(va) + " 10 1");
             assertTrue(out, out.startsWith("migrate_pages: 8 not migrated (10 folios isolated, 0 pages skipped)\n"
@@ -305,10 +327,12 @@ public class ShmemIT extends PagemigrateTestSupport {
         }
         waitForService(SHMEM_AOPS);
         assertTrue(execute("fs:filesystems").contains("tmpfs"));
+        Map<String, Long> calls = shmemStats();
         String out = execute("migrate:pages " + a + " " + hex(va) + " 10 1");
         assertTrue(out, out.startsWith("migrate_pages: 0 not migrated (10 folios isolated, 0 pages skipped)"));
         out = execute("migrate:pages " + a + " " + hex(anon) + " 4 1");
         assertTrue(out, out.startsWith("migrate_pages: 0 not migrated (4 folios isolated, 0 pages skipped)"));
+        assertEquals("the callback is back", 14, delta(calls, shmemStats(), "migrate_folio_success"));
         for (int i = 0; i < 10; i++) {
             assertEquals("page " + i, 1, machine().memMap().nid(f.lookup(i)));
         }

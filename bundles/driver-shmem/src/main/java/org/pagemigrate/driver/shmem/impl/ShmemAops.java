@@ -1,7 +1,6 @@
 package org.pagemigrate.driver.shmem.impl;
 
 import java.util.concurrent.atomic.LongAdder;
-import org.osgi.service.component.ComponentContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -31,36 +30,30 @@ import org.pagemigrate.api.mm.MigrateMode;
  * <li>-EHWPOISON: the copy hit a poisoned page: nothing changed, permanent.</li>
  * </ul>
  *
+ * <p>The calls and their outcomes are counted ({@code shmem:stats}), so that people and tests see this callback, not
+ * the fallback, moved a folio; counting allocates nothing. The component is immediate: the counts live as long as the
+ * bundle is active.
+ *
  * <p>Context: as {@link AddressSpaceOperations#migrateFolio}: both folios locked, {@code src} unmapped and isolated.
  */
-@Component(service = AddressSpaceOperations.class,
-        reference = @Reference(name = ShmemAops.MIGRATION, service = MigrationService.class))
+@Component(service = {AddressSpaceOperations.class, ShmemAops.class}, immediate = true)
 @MappingType(ShmemAops.TYPE)
 public class ShmemAops implements AddressSpaceOperations {
     /** The address-space type of shmem: tmpfs files and shared anonymous memory ({@code mm:mmap --shared}). */
     public static final String TYPE = "shmem";
 
-    /** The name of the reference to the migration core, looked up when first needed. */
-    static final String MIGRATION = "migration";
-
-    private final ComponentContext context;
-    /** The core whose helpers the callback uses: a static reference, so it stays while this instance lives. */
-    private volatile MigrationService migration;
+    private final MigrationService migration;
     private final LongAdder calls = new LongAdder();
+    private final LongAdder succeeded = new LongAdder();
+    private final LongAdder again = new LongAdder();
+    private final LongAdder failed = new LongAdder();
 
     /**
-     * The core is a mandatory reference with the lookup strategy ({@link #MIGRATION}): the core binds this service
-     * while it activates (its whiteboard is greedy), so injecting the core here would be a cycle SCR refuses when
-     * this bundle starts first; looked up at the first call, the core is active.
+     * The core gets this service's object only when it first calls it, so a mandatory reference back to the core is
+     * no cycle; the driver goes when the core goes.
      */
     @Activate
-    public ShmemAops(ComponentContext context) {
-        this.context = context;
-    }
-
-    /** Bound to {@code migration} from the start (unit tests). */
-    ShmemAops(MigrationService migration) {
-        this.context = null;
+    public ShmemAops(@Reference MigrationService migration) {
         this.migration = migration;
     }
 
@@ -68,18 +61,19 @@ public class ShmemAops implements AddressSpaceOperations {
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         calls.increment();
-        MigrationService core = migration;
-        if (core == null) {
-            migration = core = (MigrationService) context.locateService(MIGRATION);
-            if (core == null) {
-                return Errno.EAGAIN.neg(); // the core is going away with this component: try again later
-            }
+        int rc = migration.migrateFolio(mapping, dst, src, mode);
+        if (rc == 0) {
+            succeeded.increment();
+        } else if (rc == Errno.EAGAIN.neg()) {
+            again.increment();
+        } else {
+            failed.increment();
         }
-        return core.migrateFolio(mapping, dst, src, mode);
+        return rc;
     }
 
-    /** How often {@link #migrateFolio} was called, whatever it returned. */
-    long calls() {
-        return calls.sum();
+    /** The calls of {@link #migrateFolio} since the driver started: all, migrated, -EAGAIN, other failures. */
+    long[] counts() {
+        return new long[] {calls.sum(), succeeded.sum(), again.sum(), failed.sum()};
     }
 }

@@ -52,6 +52,11 @@ final class ShmemFixture {
         DriverTestSupport.unbindAops(migration, bound);
     }
 
+    /** How often the driver's {@code migrate_folio} was called, whatever it returned. */
+    long calls() {
+        return aops.counts()[0];
+    }
+
     TmpfsSuperBlock mount(Map<String, String> options) throws FsException {
         return (TmpfsSuperBlock) new Tmpfs().mount(m, "tmp", options);
     }

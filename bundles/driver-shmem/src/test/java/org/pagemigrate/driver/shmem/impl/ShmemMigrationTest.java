@@ -1,5 +1,6 @@
 package org.pagemigrate.driver.shmem.impl;
 
+import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
@@ -62,7 +63,7 @@ public class ShmemMigrationTest {
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals(0, fx.migrate(list, dst, MigrateMode.SYNC, stats));
         assertEquals(8, stats.nrSucceeded);
-        assertEquals("the driver's migrate_folio moved every folio", 8, fx.aops.calls());
+        assertEquals("the driver's migrate_folio moved every folio", 8, fx.calls());
 
         for (int i = 0; i < 8; i++) {
             int folio = f.mapping().lookup(i);
@@ -114,7 +115,9 @@ public class ShmemMigrationTest {
         assertEquals(1, fx.migrate(fx.isolate(a, va, 2), 1 - src, MigrateMode.SYNC, stats));
         assertEquals(1, stats.nrFailedPages);
         // 3 ASYNC passes for the batch, then 7 SYNC passes for the folio alone; 1 call for the other folio
-        assertEquals(1 + 3 + 7, fx.aops.calls());
+        assertArrayEquals("calls, migrated, -EAGAIN, failed", new long[] {1 + 3 + 7, 1, 3 + 7, 0}, fx.aops.counts());
+        assertEquals("migrate_folio 11\nmigrate_folio_success 1\nmigrate_folio_eagain 10\nmigrate_folio_fail 0",
+                new ShmemCommands(fx.aops).stats());
         assertEquals(success + 1, fx.m.vmstat().global(VmStatItem.PGMIGRATE_SUCCESS));
         assertEquals(fail + 1, fx.m.vmstat().global(VmStatItem.PGMIGRATE_FAIL));
         assertEquals("still the cache's folio", pinned, f.mapping().lookup(0));
@@ -157,7 +160,7 @@ public class ShmemMigrationTest {
         assertEquals("fallback_migrate_folio: dirty is -EBUSY", 2,
                 fx.migrate(fx.isolate(a, va, 4), 1 - src, MigrateMode.SYNC, stats));
         assertEquals(2, stats.nrSucceeded);
-        assertEquals(0, fx.aops.calls());
+        assertEquals(0, fx.calls());
         assertEquals(fail + 2, fx.m.vmstat().global(VmStatItem.PGMIGRATE_FAIL));
         for (int i = 0; i < 4; i++) {
             int folio = shm.lookup(i);
@@ -169,7 +172,7 @@ public class ShmemMigrationTest {
 
         fx.bind();
         assertEquals(0, fx.migrate(fx.isolate(a, va, 2), 1 - src, MigrateMode.SYNC, null));
-        assertEquals("the driver is used again", 2, fx.aops.calls());
+        assertEquals("the driver is used again", 2, fx.calls());
         for (int i = 0; i < 4; i++) {
             int folio = shm.lookup(i);
             assertEquals(1 - src, fx.mm.nid(folio));
@@ -241,7 +244,7 @@ public class ShmemMigrationTest {
         for (int i = 0; i < 8; i++) {
             assertEquals(rounds, fx.m.tasks().readLong(a, va + (long) i * PAGE));
         }
-        assertTrue("the callback ran", fx.aops.calls() > 0);
+        assertTrue("the callback ran", fx.calls() > 0);
         fx.assertClean();
     }
 }

@@ -26,7 +26,7 @@ public final class DriverTestSupport {
     public static ServiceReference<AddressSpaceOperations> bindAops(MigrationService service,
             AddressSpaceOperations ops, String... types) {
         ServiceReference<AddressSpaceOperations> ref = Fixture.ref(AddressSpaceOperations.MAPPING_TYPE, types);
-        ((MigrationServiceImpl) service).bindAddressSpaceOperations(ref, ops);
+        ((MigrationServiceImpl) service).bindAddressSpaceOperations(ref, Fixture.cso(ops));
         return ref;
     }
 
