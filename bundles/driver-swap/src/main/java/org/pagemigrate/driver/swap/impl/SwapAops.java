@@ -1,7 +1,6 @@
 package org.pagemigrate.driver.swap.impl;
 
 import java.util.concurrent.atomic.LongAdder;
-import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -32,36 +31,16 @@ import org.pagemigrate.api.mm.MigrateMode;
 @Component(service = {AddressSpaceOperations.class, SwapAops.class}, immediate = true)
 @MappingType(Swap.SWAP_MAPPING_TYPE)
 public class SwapAops implements AddressSpaceOperations {
-    private final ComponentServiceObjects<MigrationService> migrationObjects;
-    private volatile MigrationService migration;
+    private final MigrationService migration;
     private final LongAdder calls = new LongAdder();
     private final LongAdder succeeded = new LongAdder();
     private final LongAdder again = new LongAdder();
     private final LongAdder failed = new LongAdder();
 
-    /**
-     * The migration core is needed only when it calls us, and it binds this service while it activates: taking its
-     * service object here would make SCR create each component inside the other's creation (a circular reference).
-     * So the reference is mandatory and static (the driver goes when the core goes), but the object is got on first
-     * use, from the caller that is by then active, and released by SCR when this component deactivates.
-     */
+    /** The migration core's helpers; the driver goes when the core goes (a static, mandatory reference). */
     @Activate
-    public SwapAops(@Reference(name = "migration") ComponentServiceObjects<MigrationService> migration) {
-        this.migrationObjects = migration;
-    }
-
-    private MigrationService migration() {
-        MigrationService m = migration;
-        if (m == null) {
-            synchronized (this) {
-                m = migration;
-                if (m == null) {
-                    m = migrationObjects.getService();
-                    migration = m;
-                }
-            }
-        }
-        return m;
+    public SwapAops(@Reference(name = "migration") MigrationService migration) {
+        this.migration = migration;
     }
 
     /**
@@ -77,10 +56,8 @@ public class SwapAops implements AddressSpaceOperations {
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         calls.increment();
-        MigrationService core = migration();
-        // mm/migrate.c: migrate_folio(): __migrate_folio(mapping, dst, src, NULL, mode); without the core (it is
-        // leaving) the folio cannot move now
-        int rc = core == null ? Errno.EBUSY.neg() : core.migrateFolio(mapping, dst, src, mode);
+        // mm/migrate.c: migrate_folio(): __migrate_folio(mapping, dst, src, NULL, mode)
+        int rc = migration.migrateFolio(mapping, dst, src, mode);
         if (rc == 0) {
             succeeded.increment();
         } else if (rc == Errno.EAGAIN.neg()) {

@@ -44,21 +44,7 @@ final class SwapFixture {
         m = Machines.create(2, 32);
         mm = m.memMap();
         migration = migrationService(m);
-        aops = new SwapAops(new ComponentServiceObjects<>() {
-            @Override
-            public MigrationService getService() {
-                return migration;
-            }
-
-            @Override
-            public void ungetService(MigrationService service) {
-            }
-
-            @Override
-            public ServiceReference<MigrationService> getServiceReference() {
-                return null;
-            }
-        });
+        aops = new SwapAops(migration);
         devices = new SwapDevices(m);
         commands = new SwapCommands(m, devices);
         commands.aops = aops;
@@ -98,9 +84,23 @@ final class SwapFixture {
                 });
         try {
             Method bind = migration.getClass().getDeclaredMethod("bindAddressSpaceOperations", ServiceReference.class,
-                    AddressSpaceOperations.class);
+                    ComponentServiceObjects.class);
             bind.setAccessible(true);
-            bind.invoke(migration, ref, ops);
+            bind.invoke(migration, ref, new ComponentServiceObjects<AddressSpaceOperations>() {
+                @Override
+                public AddressSpaceOperations getService() {
+                    return ops;
+                }
+
+                @Override
+                public void ungetService(AddressSpaceOperations service) {
+                }
+
+                @Override
+                public ServiceReference<AddressSpaceOperations> getServiceReference() {
+                    throw new UnsupportedOperationException();
+                }
+            });
         } catch (ReflectiveOperationException e) {
             throw new AssertionError("cannot bind the swap driver", e);
         }
