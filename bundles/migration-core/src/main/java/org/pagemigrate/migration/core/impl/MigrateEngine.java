@@ -611,16 +611,27 @@ final class MigrateEngine {
     /** {@code migrate_folio_undo_dst()}: unlocked and handed back to {@code put_new_folio} (or put). */
     private <T> void migrateFolioUndoDst(Call<T> c, int dst, boolean locked) {
         scrubUnusedDst(dst);
+        if (c.putNewFolio == null) {
+            // unlock and the last folio_put in one section: stop_machine never sees an unlocked folio nobody owns
+            machine.preemptDisable();
+            try {
+                if (locked) {
+                    mm.unlock(dst);
+                }
+                mm.put(dst);
+            } finally {
+                machine.preemptEnable();
+            }
+            return;
+        }
         if (locked) {
             mm.unlock(dst);
         }
-        if (c.putNewFolio != null) {
-            try {
-                c.putNewFolio.free(dst, c.priv);
-                return;
-            } catch (RuntimeException e) {
-                Drivers.LOG.log(java.util.logging.Level.WARNING, "put_new_folio threw; dropping the folio", e);
-            }
+        try {
+            c.putNewFolio.free(dst, c.priv);
+            return;
+        } catch (RuntimeException e) {
+            Drivers.LOG.log(java.util.logging.Level.WARNING, "put_new_folio threw; dropping the folio", e);
         }
         mm.put(dst);
     }
