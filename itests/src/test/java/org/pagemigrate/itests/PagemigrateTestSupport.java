@@ -252,8 +252,13 @@ public abstract class PagemigrateTestSupport {
 
     /** {@code mm:vmstat} through the shell, as counter name to value, in the file's order. */
     protected Map<String, Long> vmstat() {
+        return counters("mm:vmstat");
+    }
+
+    /** A command that prints {@code name value} lines (/proc/vmstat's format), as name to value, in its order. */
+    protected Map<String, Long> counters(String command) {
         Map<String, Long> counters = new LinkedHashMap<>();
-        for (String line : execute("mm:vmstat").split("\n")) {
+        for (String line : execute(command).split("\n")) {
             String[] nameValue = line.split(" ");
             counters.put(nameValue[0], Long.parseLong(nameValue[1]));
         }

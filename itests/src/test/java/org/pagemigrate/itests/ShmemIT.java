@@ -7,7 +7,6 @@ import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.Test;
@@ -110,12 +109,7 @@ public class ShmemIT extends PagemigrateTestSupport {
     /** {@code shmem:stats}: the driver's migrate_folio calls by outcome, as name to value. */
     private Map<String, Long> shmemStats() {
         waitForCommand("shmem:stats");
-        Map<String, Long> stats = new HashMap<>();
-        for (String line : execute("shmem:stats").split("\n")) {
-            String[] nameValue = line.split(" ");
-            stats.put(nameValue[0], Long.parseLong(nameValue[1]));
-        }
-        return stats;
+        return counters("shmem:stats");
     }
 
     private Bundle driverBundle() {
