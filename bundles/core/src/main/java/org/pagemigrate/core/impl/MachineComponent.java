@@ -1,12 +1,19 @@
 package org.pagemigrate.core.impl;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.pagemigrate.api.machine.AddressSpaces;
 import org.pagemigrate.api.machine.DebugVm;
+import org.pagemigrate.api.machine.DebugVmCheck;
 import org.pagemigrate.api.machine.Lru;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -21,17 +28,30 @@ import org.pagemigrate.api.machine.VmStat;
 /**
  * Registers the {@link Machine} service for the configuration of PID {@value Machine#PID} (defaults without one).
  * A new configuration deactivates this component and activates a new one with a fresh machine, so every
- * consumer re-binds to a consistent set of facets.
+ * consumer re-binds to a consistent set of facets. Drivers' {@link DebugVmCheck} services (a whiteboard) run with the
+ * machine's own invariant check.
  */
 @Component(service = Machine.class, configurationPid = Machine.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true)
 @Designate(ocd = MachineConfig.class)
 public class MachineComponent implements Machine {
+    private final List<DebugVmCheck> checks = new CopyOnWriteArrayList<>();
     private SimMachine machine;
+    private final DebugVm debugVm = () -> machine.debugVmImpl().verify(this, checks);
 
     @Activate
     void activate(MachineConfig config) {
         machine = new SimMachine(SimMachine.Config.of(config));
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void bindDebugVmCheck(DebugVmCheck check) {
+        checks.add(check);
+    }
+
+    void unbindDebugVmCheck(DebugVmCheck check) {
+        checks.remove(check);
     }
 
     @Override
@@ -81,7 +101,7 @@ public class MachineComponent implements Machine {
 
     @Override
     public DebugVm debugVm() {
-        return machine.debugVm();
+        return debugVm;
     }
 
     @Override
