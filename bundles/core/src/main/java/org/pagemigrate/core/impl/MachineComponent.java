@@ -1,15 +1,15 @@
 package org.pagemigrate.core.impl;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
-import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.pagemigrate.api.machine.AddressSpaces;
 import org.pagemigrate.api.machine.DebugVm;
@@ -29,29 +29,49 @@ import org.pagemigrate.api.machine.VmStat;
  * Registers the {@link Machine} service for the configuration of PID {@value Machine#PID} (defaults without one).
  * A new configuration deactivates this component and activates a new one with a fresh machine, so every
  * consumer re-binds to a consistent set of facets. Drivers' {@link DebugVmCheck} services (a whiteboard) run with the
- * machine's own invariant check.
+ * machine's own invariant check: they are looked up when a check runs, not bound, because their components depend on
+ * this one (a reference back would be a cycle that SCR refuses to bind while a new machine comes up).
  */
 @Component(service = Machine.class, configurationPid = Machine.PID, configurationPolicy = ConfigurationPolicy.OPTIONAL,
         immediate = true)
 @Designate(ocd = MachineConfig.class)
 public class MachineComponent implements Machine {
-    private final List<DebugVmCheck> checks = new CopyOnWriteArrayList<>();
     private SimMachine machine;
-    private final DebugVm debugVm = () -> machine.debugVmImpl().verify(this, checks);
+    private BundleContext context;
+    private final DebugVm debugVm = this::verify;
 
     @Activate
-    void activate(MachineConfig config) {
+    void activate(BundleContext bundleContext, MachineConfig config) {
+        this.context = bundleContext;
         machine = new SimMachine(SimMachine.Config.of(config));
     }
 
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void bindDebugVmCheck(DebugVmCheck check) {
-        checks.add(check);
-    }
-
-    void unbindDebugVmCheck(DebugVmCheck check) {
-        checks.remove(check);
+    /** The machine's invariant check with every {@link DebugVmCheck} registered now, under one stop_machine. */
+    private List<String> verify() {
+        Collection<ServiceReference<DebugVmCheck>> refs;
+        try {
+            refs = context.getServiceReferences(DebugVmCheck.class, null);
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        } catch (IllegalStateException e) {
+            refs = List.of(); // this bundle is stopping
+        }
+        List<ServiceReference<DebugVmCheck>> got = new ArrayList<>();
+        List<DebugVmCheck> checks = new ArrayList<>();
+        try {
+            for (ServiceReference<DebugVmCheck> ref : refs) {
+                DebugVmCheck check = context.getService(ref);
+                if (check != null) {
+                    got.add(ref);
+                    checks.add(check);
+                }
+            }
+            return machine.debugVmImpl().verify(this, checks);
+        } finally {
+            for (ServiceReference<DebugVmCheck> ref : got) {
+                context.ungetService(ref);
+            }
+        }
     }
 
     @Override

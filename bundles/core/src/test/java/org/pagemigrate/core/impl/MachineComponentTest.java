@@ -5,15 +5,46 @@ import static org.junit.Assert.assertSame;
 import static org.junit.Assert.assertTrue;
 
 import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.Test;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
 import org.pagemigrate.api.machine.DebugVmCheck;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Zone;
 
 /** The Machine service as SCR builds it: drivers' invariant checks (a whiteboard) and the managed page count. */
 public class MachineComponentTest {
-    private static MachineComponent activated(int nodes, int mib) {
+    /** The DebugVmCheck services registered now, as the bundle context shows them. */
+    private final List<DebugVmCheck> registered = new ArrayList<>();
+    private int gets;
+
+    /** A bundle context that knows the {@link #registered} checks and counts getService and ungetService. */
+    private BundleContext context() {
+        return (BundleContext) Proxy.newProxyInstance(BundleContext.class.getClassLoader(),
+                new Class<?>[] {BundleContext.class}, (p, method, args) -> switch (method.getName()) {
+                    case "getServiceReferences" -> registered.stream().map(c -> (ServiceReference<?>) Proxy
+                            .newProxyInstance(ServiceReference.class.getClassLoader(),
+                                    new Class<?>[] {ServiceReference.class}, (r, m, a) -> switch (m.getName()) {
+                                        case "hashCode" -> System.identityHashCode(c);
+                                        case "equals" -> r == a[0];
+                                        case "toString" -> "ref to " + c;
+                                        default -> c;
+                                    })).toList();
+                    case "getService" -> {
+                        gets++;
+                        yield ((ServiceReference<?>) args[0]).getProperty("check");
+                    }
+                    case "ungetService" -> {
+                        gets--;
+                        yield true;
+                    }
+                    default -> throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    private MachineComponent activated(int nodes, int mib) {
         MachineConfig config = (MachineConfig) Proxy.newProxyInstance(MachineConfig.class.getClassLoader(),
                 new Class<?>[] {MachineConfig.class}, (p, method, args) -> switch (method.getName()) {
                     case "nodes" -> nodes;
@@ -22,7 +53,7 @@ public class MachineComponentTest {
                     default -> method.getDefaultValue();
                 });
         MachineComponent m = new MachineComponent();
-        m.activate(config);
+        m.activate(context(), config);
         return m;
     }
 
@@ -39,15 +70,15 @@ public class MachineComponentTest {
         DebugVmCheck throwing = (machine, v) -> {
             throw new IllegalStateException("broken check");
         };
-        m.bindDebugVmCheck(complains);
-        m.bindDebugVmCheck(throwing);
+        registered.add(complains);
+        registered.add(throwing);
         List<String> v = m.debugVm().verify();
         assertEquals(2, v.size());
         assertEquals("driver: 3 pages lost", v.get(0));
         assertTrue(v.get(1), v.get(1).endsWith("threw java.lang.IllegalStateException: broken check"));
         assertSame("a check is given the Machine service", m, seen[0]);
-        m.unbindDebugVmCheck(complains);
-        m.unbindDebugVmCheck(throwing);
+        assertEquals("every service got is given back", 0, gets);
+        registered.clear();
         assertEquals(List.of(), m.debugVm().verify());
     }
 
