@@ -204,23 +204,7 @@ final class Balloon implements MovableOperations {
      * @return the number of pages in {@code out}
      */
     int balloonPageListDequeue(BalloonDevInfo b, int[] out, int n, IntPredicate tellHost) {
-        machine.preemptDisable();
-        try {
-            synchronized (lock) {
-                int got = 0;
-                while (got < n && !b.pages.isEmpty()) {
-                    int page = b.pages.pollFirst();
-                    deflateAccounting(b, page);
-                    out[got++] = page;
-                }
-                if (got > 0) {
-                    tellHost.test(got);
-                }
-                return got;
-            }
-        } finally {
-            machine.preemptEnable();
-        }
+        return dequeue(b, false, out, n, tellHost);
     }
 
     /**
@@ -232,13 +216,29 @@ final class Balloon implements MovableOperations {
      * @return the number of pages in {@code out}
      */
     int balloonIsolatedDequeue(BalloonDevInfo b, int[] out, int n, IntPredicate tellHost) {
+        return dequeue(b, true, out, n, tellHost);
+    }
+
+    private int dequeue(BalloonDevInfo b, boolean isolated, int[] out, int n, IntPredicate tellHost) {
         machine.preemptDisable();
         try {
             synchronized (lock) {
                 int got = 0;
-                for (int page = b.isolated.nextSetBit(0); page >= 0 && got < n; page = b.isolated.nextSetBit(page + 1)) {
-                    b.isolated.clear(page);
-                    b.isolatedPages--;
+                while (got < n) {
+                    int page;
+                    if (isolated) {
+                        page = b.isolated.nextSetBit(0);
+                        if (page < 0) {
+                            break;
+                        }
+                        b.isolated.clear(page);
+                        b.isolatedPages--;
+                    } else {
+                        page = b.pages.pollFirst();
+                        if (page == FolioList.NO_PFN) {
+                            break;
+                        }
+                    }
                     deflateAccounting(b, page);
                     out[got++] = page;
                 }
