@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.function.Supplier;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.annotations.Activate;
@@ -37,20 +39,27 @@ import org.pagemigrate.api.machine.VmStat;
 @Designate(ocd = MachineConfig.class)
 public class MachineComponent implements Machine {
     private SimMachine machine;
-    private BundleContext context;
-    private final DebugVm debugVm = this::verify;
+    private final DebugVm debugVm = () -> verify(context());
 
     @Activate
-    void activate(BundleContext bundleContext, MachineConfig config) {
-        this.context = bundleContext;
+    void activate(MachineConfig config) {
         machine = new SimMachine(SimMachine.Config.of(config));
     }
 
-    /** The machine's invariant check with every {@link DebugVmCheck} registered now, under one stop_machine. */
-    private List<String> verify() {
+    /** This bundle's context, or null outside a framework (unit tests). */
+    private static BundleContext context() {
+        Bundle bundle = FrameworkUtil.getBundle(MachineComponent.class);
+        return bundle == null ? null : bundle.getBundleContext();
+    }
+
+    /**
+     * The machine's invariant check with every {@link DebugVmCheck} registered in {@code context} now, under one
+     * stop_machine; the machine's own check alone without a context.
+     */
+    List<String> verify(BundleContext context) {
         Collection<ServiceReference<DebugVmCheck>> refs;
         try {
-            refs = context.getServiceReferences(DebugVmCheck.class, null);
+            refs = context == null ? List.of() : context.getServiceReferences(DebugVmCheck.class, null);
         } catch (InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         } catch (IllegalStateException e) {

@@ -53,14 +53,16 @@ public class MachineComponentTest {
                     default -> method.getDefaultValue();
                 });
         MachineComponent m = new MachineComponent();
-        m.activate(context(), config);
+        m.activate(config);
         return m;
     }
 
     @Test
     public void driversChecksRunWithTheMachinesUnderStopMachine() {
         MachineComponent m = activated(1, 16);
-        assertEquals(List.of(), m.debugVm().verify());
+        assertEquals("outside a framework: the machine's own check", List.of(), m.debugVm().verify());
+        BundleContext context = context();
+        assertEquals(List.of(), m.verify(context));
         Machine[] seen = new Machine[1];
         DebugVmCheck complains = (machine, v) -> {
             seen[0] = machine;
@@ -72,14 +74,14 @@ public class MachineComponentTest {
         };
         registered.add(complains);
         registered.add(throwing);
-        List<String> v = m.debugVm().verify();
+        List<String> v = m.verify(context);
         assertEquals(2, v.size());
         assertEquals("driver: 3 pages lost", v.get(0));
         assertTrue(v.get(1), v.get(1).endsWith("threw java.lang.IllegalStateException: broken check"));
         assertSame("a check is given the Machine service", m, seen[0]);
         assertEquals("every service got is given back", 0, gets);
         registered.clear();
-        assertEquals(List.of(), m.debugVm().verify());
+        assertEquals(List.of(), m.verify(context));
     }
 
     @Test
