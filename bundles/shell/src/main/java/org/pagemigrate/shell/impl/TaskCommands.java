@@ -8,6 +8,9 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.fs.FsException;
+import org.pagemigrate.api.fs.Vfs;
+import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Mm;
 import org.pagemigrate.api.machine.Task;
@@ -37,10 +40,12 @@ import org.pagemigrate.api.mm.Mman;
 @GogoCommand(scope = "mm", function = {"spawn", "ps", "mmap", "write", "check"})
 public class TaskCommands {
     private final Machine machine;
+    private final Vfs vfs;
 
     @Activate
-    public TaskCommands(@Reference(name = "machine") Machine machine) {
+    public TaskCommands(@Reference(name = "machine") Machine machine, @Reference(name = "vfs") Vfs vfs) {
         this.machine = machine;
+        this.vfs = vfs;
     }
 
     // ---- spawn ----
@@ -111,20 +116,36 @@ public class TaskCommands {
 
     // ---- mmap ----
 
-    @Descriptor("map anonymous read-write memory into a task; returns the start address")
+    @Descriptor("map read-write memory into a task: anonymous, or a file's pages; returns the start address")
     public String mmap(
-            @Descriptor("MAP_SHARED (shmem behind /dev/zero) instead of MAP_PRIVATE")
+            @Descriptor("MAP_SHARED (for anonymous memory: shmem behind /dev/zero) instead of MAP_PRIVATE")
             @Parameter(names = {"-s", "--shared"}, presentValue = "true", absentValue = "false") boolean shared,
             @Descriptor("MADV_HUGEPAGE: faults in 2 MiB-aligned ranges allocate PMD-mapped THPs")
             @Parameter(names = {"-t", "--thp"}, presentValue = "true", absentValue = "false") boolean thp,
+            @Descriptor("map this file (MOUNT:/path) instead of anonymous memory; a page beyond its size gets SIGBUS")
+            @Parameter(names = {"-f", "--file"}, absentValue = "") String file,
+            @Descriptor("with --file: the first file page to map (the offset / 4096)")
+            @Parameter(names = {"-o", "--offset"}, absentValue = "0") String offset,
             @Descriptor("the task's pid") String pid,
             @Descriptor("length in pages") String pages) {
         String cmd = "mm:mmap";
         Task t = Args.task(machine, cmd, pid);
         long n = Args.pages(cmd, pages);
-        int flags = Mman.MAP_ANONYMOUS | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE) | (thp ? Mman.MAP_THP : 0);
+        long pgoff = Args.number(cmd, "offset", offset, 0, 1L << 35);
+        AddressSpace mapping = null;
+        if (!file.isEmpty()) {
+            try {
+                mapping = vfs.resolve(file).mapping();
+            } catch (FsException e) {
+                throw Args.fail(cmd, e.getMessage() + " (" + e.errno().name() + ")");
+            }
+        } else if (pgoff != 0) {
+            throw Args.fail(cmd, "--offset needs --file");
+        }
+        int flags = (mapping == null ? Mman.MAP_ANONYMOUS : 0) | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE)
+                | (thp ? Mman.MAP_THP : 0);
         long addr = machine.tasks().mmap(t, 0, n << Machine.PAGE_SHIFT, Mman.PROT_READ | Mman.PROT_WRITE, flags,
-                null, 0);
+                mapping, pgoff);
         if (addr < 0) {
             throw Args.fail(cmd, Args.errno((int) addr));
         }

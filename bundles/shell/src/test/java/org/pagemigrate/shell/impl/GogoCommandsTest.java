@@ -29,7 +29,10 @@ public class GogoCommandsTest {
             ProcCommands.class, List.of("vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "numactl"),
             TaskCommands.class, List.of("spawn", "ps", "mmap", "write", "check"),
             MapsCommands.class, List.of("maps", "numa_maps"),
-            DebugCommands.class, List.of("folio", "verify", "trace"));
+            DebugCommands.class, List.of("folio", "verify", "trace"),
+            FsCommands.class, List.of("mount", "umount", "mounts", "filesystems", "create", "rm", "ls", "write",
+                "check", "read", "sync"),
+            ReclaimCommands.class, List.of("reclaim"));
 
     private final Machine m = TestMachine.boot();
     private final GogoShell sh;
@@ -50,7 +53,7 @@ public class GogoCommandsTest {
         assertEquals(FUNCTIONS.keySet(), new java.util.HashSet<>(GogoShell.COMPONENTS));
         for (Class<?> c : GogoShell.COMPONENTS) {
             GogoShell.Descriptor d = GogoShell.descriptor(c);
-            assertEquals(c.getName(), "mm", d.scope);
+            assertEquals(c.getName(), c == FsCommands.class ? "fs" : "mm", d.scope);
             assertEquals(c.getName(), FUNCTIONS.get(c), d.functions);
             assertTrue(d.xml, d.xml.contains("<provide interface=\"" + c.getName() + "\"/>"));
             // static (the default policy), mandatory (the default cardinality 1..1), injected into the constructor

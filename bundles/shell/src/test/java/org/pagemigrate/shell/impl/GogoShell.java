@@ -10,6 +10,8 @@ import java.util.regex.Pattern;
 import org.apache.felix.gogo.runtime.CommandProcessorImpl;
 import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
 import org.apache.felix.service.command.CommandSession;
+import java.lang.reflect.Constructor;
+import org.pagemigrate.api.fs.Vfs;
 import org.pagemigrate.api.machine.Machine;
 
 /**
@@ -19,7 +21,7 @@ import org.pagemigrate.api.machine.Machine;
  */
 final class GogoShell implements AutoCloseable {
     static final List<Class<?>> COMPONENTS = List.of(ProcCommands.class, TaskCommands.class, MapsCommands.class,
-            DebugCommands.class);
+            DebugCommands.class, FsCommands.class, ReclaimCommands.class);
 
     private final ThreadIOImpl threadIO = new ThreadIOImpl();
     private final CommandProcessorImpl processor;
@@ -28,9 +30,16 @@ final class GogoShell implements AutoCloseable {
     GogoShell(Machine machine) throws Exception {
         threadIO.start();
         processor = new CommandProcessorImpl(threadIO);
+        Vfs vfs = TestMachine.vfs(machine);
         for (Class<?> c : COMPONENTS) {
             Descriptor d = descriptor(c);
-            Object instance = c.getConstructor(Machine.class).newInstance(machine);
+            // the activation constructor, its references given by type as SCR would
+            Constructor<?> k = c.getConstructors()[0];
+            Object[] refs = new Object[k.getParameterCount()];
+            for (int i = 0; i < refs.length; i++) {
+                refs[i] = k.getParameterTypes()[i] == Vfs.class ? vfs : machine;
+            }
+            Object instance = k.newInstance(refs);
             for (String f : d.functions) {
                 processor.addCommand(d.scope, instance, f);
             }

@@ -23,7 +23,7 @@ import org.pagemigrate.api.mm.VmStatItem;
 
 public class TaskCommandsTest {
     private final Machine m = TestMachine.boot();
-    private final TaskCommands cmd = new TaskCommands(m);
+    private final TaskCommands cmd = new TaskCommands(m, TestMachine.vfs(m));
 
     // ---- spawn ----
 
@@ -77,7 +77,7 @@ public class TaskCommandsTest {
     public void psListsTasksWithRssInKb() {
         Task a = task(cmd.spawn("", "", "0", "alpha"));
         Task b = task(cmd.spawn("1000", "", "2", "beta"));
-        cmd.write(pid(b), cmd.mmap(false, false, pid(b), "16"), "16");
+        cmd.write(pid(b), cmd.mmap(false, false, "", "0", pid(b), "16"), "16");
         assertEquals("  PID  PPID   UID CPU NODE      RSS COMMAND\n"
                 + String.format(" %4d     0     0   0    0        0 alpha\n", a.pid())
                 + String.format(" %4d     0  1000   2    1       64 beta", b.pid()), cmd.ps());
@@ -88,7 +88,7 @@ public class TaskCommandsTest {
     @Test
     public void mmapMapsPrivateSharedAndThpMemory() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String priv = cmd.mmap(false, false, pid(t), "16");
+        String priv = cmd.mmap(false, false, "", "0", pid(t), "16");
         assertTrue(priv, priv.matches("0x7[0-9a-f]{11}"));
         Vma v = t.mm().vmaLookup(Long.decode(priv));
         assertEquals(Long.decode(priv).longValue(), v.start());
@@ -97,11 +97,11 @@ public class TaskCommandsTest {
         assertFalse(v.isShared());
         assertTrue(v.isAnonymous());
 
-        Vma shared = t.mm().vmaLookup(Long.decode(cmd.mmap(true, false, pid(t), "8")));
+        Vma shared = t.mm().vmaLookup(Long.decode(cmd.mmap(true, false, "", "0", pid(t), "8")));
         assertTrue(shared.isShared());
         assertEquals("/dev/zero (deleted)", shared.name());
 
-        Vma thp = t.mm().vmaLookup(Long.decode(cmd.mmap(false, true, pid(t), "1024")));
+        Vma thp = t.mm().vmaLookup(Long.decode(cmd.mmap(false, true, "", "0", pid(t), "1024")));
         assertTrue((thp.flags() & Vma.VM_HUGEPAGE) != 0);
         assertEquals(0, thp.start() % (2 << 20));
     }
@@ -109,11 +109,11 @@ public class TaskCommandsTest {
     @Test
     public void mmapRejectsBadInputAndMapsNothing() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        assertFails(() -> cmd.mmap(false, false, "42", "16"), "mm:mmap: no task with pid 42");
-        assertFails(() -> cmd.mmap(false, false, "x42", "16"),
+        assertFails(() -> cmd.mmap(false, false, "", "0", "42", "16"), "mm:mmap: no task with pid 42");
+        assertFails(() -> cmd.mmap(false, false, "", "0", "x42", "16"),
                 "mm:mmap: bad pid 'x42': expected a non-negative number (decimal or 0x hex)");
-        assertFails(() -> cmd.mmap(false, false, pid(t), "0"), "mm:mmap: page count 0 out of range 1-34359738368");
-        assertFails(() -> cmd.mmap(false, false, pid(t), "lots"),
+        assertFails(() -> cmd.mmap(false, false, "", "0", pid(t), "0"), "mm:mmap: page count 0 out of range 1-34359738368");
+        assertFails(() -> cmd.mmap(false, false, "", "0", pid(t), "lots"),
                 "mm:mmap: bad page count 'lots': expected a non-negative number (decimal or 0x hex)");
         assertEquals(List.of(), t.mm().vmas());
     }
@@ -123,7 +123,7 @@ public class TaskCommandsTest {
     @Test
     public void writeThenCheckRoundTrips() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "16");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "16");
         assertEquals("wrote 16 pages at " + a + " (seed 1)", cmd.write(pid(t), a, "16"));
         assertEquals("ok: 16 pages match", cmd.check(pid(t), a, "16"));
         assertEquals("ok: 16 pages match", cmd.check(pid(t), a, "16", "1"));
@@ -143,7 +143,7 @@ public class TaskCommandsTest {
     @Test
     public void checkReportsTheFirstMismatchAndHowManyPagesDiffer() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "16");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "16");
         long base = Long.decode(a);
         cmd.write(pid(t), a, "16");
         cmd.write(pid(t), Args.hex(base + 5 * 4096L), "3", "2");
@@ -164,7 +164,7 @@ public class TaskCommandsTest {
     @Test
     public void checkOfUntouchedMemorySeesTheZeroPage() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "4");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "4");
         try {
             cmd.check(pid(t), a, "4");
             fail("check must fail");
@@ -177,7 +177,7 @@ public class TaskCommandsTest {
     @Test
     public void writeRejectsBadInputAndChangesNothing() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "16");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "16");
         long base = Long.decode(a);
         cmd.write(pid(t), a, "16");
         long faults = m.vmstat().global(VmStatItem.PGFAULT);
