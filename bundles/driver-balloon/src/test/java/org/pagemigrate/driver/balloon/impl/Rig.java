@@ -10,6 +10,7 @@ import java.util.Hashtable;
 import java.util.List;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -96,9 +97,25 @@ final class Rig {
         }
     }
 
-    /** The core binds the balloon's movable_ops (SCR's bind). */
+    /** The core binds the balloon's movable_ops (SCR's bind, the service object got at the first call). */
     void bind() {
-        call("bindMovableOperations", new Class<?>[] {ServiceReference.class, MovableOperations.class}, ref, driver);
+        ComponentServiceObjects<MovableOperations> objects = new ComponentServiceObjects<>() {
+            @Override
+            public MovableOperations getService() {
+                return driver;
+            }
+
+            @Override
+            public void ungetService(MovableOperations service) {
+            }
+
+            @Override
+            public ServiceReference<MovableOperations> getServiceReference() {
+                return ref;
+            }
+        };
+        call("bindMovableOperations", new Class<?>[] {ServiceReference.class, ComponentServiceObjects.class}, ref,
+                objects);
         bound = true;
     }
 
