@@ -27,7 +27,6 @@ import org.osgi.service.cm.ConfigurationAdmin;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Tasks;
-import org.pagemigrate.api.migrate.DriverInfo;
 import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.mm.Credentials;
 import org.pagemigrate.api.mm.Mman;
