@@ -103,9 +103,18 @@ public abstract class PagemigrateTestSupport {
         return new Option[0];
     }
 
+    /**
+     * Whether the suite starts with the project bundle of {@code jar} installed: every one, unless a suite installs a
+     * bundle itself (it finds the jar in {@link #projectBundleFiles()}).
+     */
+    protected boolean provisioned(File jar) {
+        return true;
+    }
+
     /** The project's bundles, each from the jar this reactor built (failsafe's {@code pagemigrate.bundles}). */
-    private static Option projectBundles() {
+    private Option projectBundles() {
         return composite(projectBundleFiles().stream()
+            .filter(this::provisioned)
             .map(file -> bundle(file.toURI().toString()))
             .toArray(Option[]::new));
     }

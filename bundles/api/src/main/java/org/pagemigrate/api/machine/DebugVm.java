@@ -14,7 +14,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * <li>mapcounts equal the page-table entries that map each folio; migration entries point at locked folios;
  *     anonymous folios are reachable through their anon_vma, file folios through their mapping;</li>
  * <li>LRU lists hold exactly the {@code PG_lru} folios of their node and kind, and the LRU, isolation, file,
- *     shmem, dirty, writeback and mapped counters equal what the frames say.</li>
+ *     shmem, dirty, writeback and mapped counters equal what the frames say;</li>
+ * <li>on the {@link Machine} service: every registered {@link DebugVmCheck} (a driver's own state) holds.</li>
  * </ul>
  */
 @ProviderType
