@@ -306,6 +306,13 @@ final class AddressSpacesImpl implements AddressSpaces {
             long index = p >>> Machine.PAGE_SHIFT;
             int in = (int) (p & (Machine.PAGE_SIZE - 1));
             int n = Math.min(total - done, Machine.PAGE_SIZE - in);
+            if (as.isShmem() && as.lookup(index) == MemMap.NO_PFN) {
+                // mm/shmem.c: shmem_file_read_iter(): SGP_READ finds no folio in a hole and copies zeroes, so
+                // reading a sparse tmpfs file allocates (and charges) nothing
+                java.util.Arrays.fill(buf, off + done, off + done + n, (byte) 0);
+                done += n;
+                continue;
+            }
             int folio = grabFolio(as, index, false, true);
             if (folio < 0) {
                 return done > 0 ? done : folio;

@@ -5,6 +5,7 @@ import java.util.List;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.AnonVma;
 import org.pagemigrate.api.machine.DebugVm;
+import org.pagemigrate.api.machine.DebugVmCheck;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.PageTypes;
@@ -42,6 +43,26 @@ final class DebugVmImpl implements DebugVm {
     @Override
     public List<String> verify() {
         return m.stopMachine(this::check);
+    }
+
+    /**
+     * {@link #verify()} plus the drivers' own checks, all under one {@code stop_machine}. A check that throws is a
+     * violation of its own.
+     *
+     * @param self the {@link Machine} service the checks are given
+     */
+    List<String> verify(Machine self, Iterable<DebugVmCheck> checks) {
+        return m.stopMachine(() -> {
+            List<String> violations = check();
+            for (DebugVmCheck c : checks) {
+                try {
+                    c.check(self, violations);
+                } catch (RuntimeException e) {
+                    violations.add("check " + c.getClass().getName() + " threw " + e);
+                }
+            }
+            return violations;
+        });
     }
 
     private static final class Report {

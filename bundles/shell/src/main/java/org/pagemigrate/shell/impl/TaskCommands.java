@@ -32,6 +32,8 @@ import org.pagemigrate.api.mm.Mman;
  *     with the needed permission before anything is written, so a bad range changes nothing;</li>
  * <li>{@code mm:check} returns {@code ok: N pages match} and throws (so a script or {@code -c} run fails) when any
  *     page differs;</li>
+ * <li>a page of a mapped file is keyed by its offset in the file, as {@code fs:write}/{@code fs:check} key it, so
+ *     the same file checks alike from every task that maps it and through file I/O; other pages by their address;</li>
  * <li>an access that fails while running (e.g. {@code -ENOMEM} from a fault) is reported with its errno and address
  *     and leaves the pages before it written.</li>
  * </ul>
@@ -154,7 +156,8 @@ public class TaskCommands {
 
     // ---- write / check ----
 
-    @Descriptor("store the test pattern of seed 1 into pages of a task")
+    @Descriptor("store the test pattern of seed 1 into pages of a task (a file's pages keyed by their file offset, "
+            + "as fs:write does)")
     public String write(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -162,7 +165,8 @@ public class TaskCommands {
         return write(pid, addr, pages, Long.toString(PagePattern.DEFAULT_SEED));
     }
 
-    @Descriptor("store the test pattern of a seed into pages of a task")
+    @Descriptor("store the test pattern of a seed into pages of a task (a file's pages keyed by their file offset, "
+            + "as fs:write does)")
     public String write(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -177,7 +181,7 @@ public class TaskCommands {
         byte[] buf = new byte[Machine.PAGE_SIZE];
         for (long i = 0; i < n; i++) {
             long p = a + (i << Machine.PAGE_SHIFT);
-            PagePattern.fill(s, p, buf, 0);
+            PagePattern.fill(s, patternKey(t, p), buf, 0);
             int rc = machine.tasks().write(t, p, buf, 0, buf.length);
             if (rc < 0) {
                 throw Args.fail(cmd, Args.errno(rc) + " at " + Args.hex(p) + " after " + i + " of " + n + " pages");
@@ -186,7 +190,8 @@ public class TaskCommands {
         return "wrote " + n + (n == 1 ? " page" : " pages") + " at " + Args.hex(a) + " (seed " + s + ")";
     }
 
-    @Descriptor("compare pages of a task with the test pattern of seed 1; fails on any difference")
+    @Descriptor("compare pages of a task with the test pattern of seed 1 (a file's pages keyed by their file "
+            + "offset, as fs:check does); fails on any difference")
     public String check(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -194,7 +199,8 @@ public class TaskCommands {
         return check(pid, addr, pages, Long.toString(PagePattern.DEFAULT_SEED));
     }
 
-    @Descriptor("compare pages of a task with the test pattern of a seed; fails on any difference")
+    @Descriptor("compare pages of a task with the test pattern of a seed (a file's pages keyed by their file "
+            + "offset, as fs:check does); fails on any difference")
     public String check(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -215,7 +221,7 @@ public class TaskCommands {
             if (rc < 0) {
                 throw Args.fail(cmd, Args.errno(rc) + " at " + Args.hex(p));
             }
-            if (!PagePattern.matches(s, p, buf, 0)) {
+            if (!PagePattern.matches(s, patternKey(t, p), buf, 0)) {
                 bad++;
                 if (first < 0) {
                     first = p;
@@ -227,6 +233,20 @@ public class TaskCommands {
                     + (n == 1 ? " page differs" : " pages differ"));
         }
         return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+    }
+
+    /**
+     * Where the pattern of the page at {@code addr} is keyed: the page's byte offset in the file when a file is
+     * mapped there (as {@code fs:write}/{@code fs:check} key it, so every task mapping a file, and file I/O, agree on
+     * its contents), else its virtual address. Shared anonymous memory keys by address either way: its shmem file's
+     * offset is the address.
+     */
+    private static long patternKey(Task t, long addr) {
+        Vma v = t.mm().findVma(addr);
+        if (v == null || v.file() == null) {
+            return addr;
+        }
+        return (v.pgoff() << Machine.PAGE_SHIFT) + (addr - v.start());
     }
 
     private static void checkAccessible(String cmd, Task t, long addr, long pages, long vmFlag) {

@@ -13,11 +13,13 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.Test;
+import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Vma;
 import org.pagemigrate.api.mm.Capability;
 import org.pagemigrate.api.mm.Credentials;
+import org.pagemigrate.api.mm.Mman;
 import org.pagemigrate.api.mm.Pte;
 import org.pagemigrate.api.mm.VmStatItem;
 
@@ -202,6 +204,30 @@ public class TaskCommandsTest {
         assertEquals(free, m.vmstat().global(VmStatItem.NR_FREE_PAGES));
         assertEquals("ok: 16 pages match", cmd.check(pid(t), a, "16"));
         assertNotEquals(0, faults);
+    }
+
+    @Test
+    public void aFilesPagesAreKeyedByTheirFileOffsetSoEveryMapperAndFileIoAgree() {
+        AddressSpace file = m.addressSpaces().create("shmem", "f", AddressSpace.AS_SHMEM, null);
+        file.setSizePages(8);
+        Task a = task(cmd.spawn("", "", "0", "a"));
+        Task b = task(cmd.spawn("", "", "2", "b"));
+        int rw = Mman.PROT_READ | Mman.PROT_WRITE;
+        long va = m.tasks().mmap(a, 0, 8 * Machine.PAGE_SIZE, rw, Mman.MAP_SHARED, file, 0);
+        cmd.mmap(false, false, "", "0", pid(b), "1"); // so that b maps the file elsewhere
+        long vb = m.tasks().mmap(b, 0, 4 * Machine.PAGE_SIZE, rw, Mman.MAP_SHARED, file, 4);
+        assertNotEquals(va + 4 * Machine.PAGE_SIZE, vb);
+        cmd.write(pid(a), Args.hex(va + 4 * Machine.PAGE_SIZE), "4", "3");
+        assertEquals("ok: 4 pages match", cmd.check(pid(b), Args.hex(vb), "4", "3"));
+        byte[] page = new byte[Machine.PAGE_SIZE];
+        assertEquals(Machine.PAGE_SIZE, m.addressSpaces().read(file, 5L * Machine.PAGE_SIZE, page, 0, page.length));
+        assertArrayEquals(PagePattern.page(3, 5L * Machine.PAGE_SIZE), page);
+        try {
+            cmd.check(pid(a), Args.hex(va), "5", "3");
+            fail("pages 0-3 are holes");
+        } catch (IllegalStateException e) {
+            assertEquals("MISMATCH at " + Args.hex(va) + ": 4 of 5 pages differ", e.getMessage());
+        }
     }
 
     private Task task(String pid) {

@@ -549,9 +549,15 @@ final class MigrateEngine {
             migrateFolioUndoDst(c, dst, true);
             return rc;
         }
-        mm.unlock(dst);
-        // the new owner holds its own references now: drop ours
-        mm.put(dst);
+        // the new owner holds its own references now: drop ours, in the same step as the unlock, so that a
+        // destination a driver did not take (balloon's -ENOENT) is never an unowned folio to stop_machine
+        machine.preemptDisable();
+        try {
+            mm.unlock(dst);
+            mm.put(dst);
+        } finally {
+            machine.preemptEnable();
+        }
         unmapFolios.remove(src);
         if ((state & PAGE_PINNED_ANON_VMA) != 0) {
             rmap.putAnonVma(mm.anonVma(src));
@@ -608,21 +614,29 @@ final class MigrateEngine {
         }
     }
 
-    /** {@code migrate_folio_undo_dst()}: unlocked and handed back to {@code put_new_folio} (or put). */
+    /**
+     * {@code migrate_folio_undo_dst()}: unlocked and handed back to {@code put_new_folio} (or put) in one atomic step,
+     * as it was allocated and locked in one, so that it is never an unowned folio to stop_machine.
+     */
     private <T> void migrateFolioUndoDst(Call<T> c, int dst, boolean locked) {
         scrubUnusedDst(dst);
-        if (locked) {
-            mm.unlock(dst);
-        }
-        if (c.putNewFolio != null) {
-            try {
-                c.putNewFolio.free(dst, c.priv);
-                return;
-            } catch (RuntimeException e) {
-                Drivers.LOG.log(java.util.logging.Level.WARNING, "put_new_folio threw; dropping the folio", e);
+        machine.preemptDisable();
+        try {
+            if (locked) {
+                mm.unlock(dst);
             }
+            if (c.putNewFolio != null) {
+                try {
+                    c.putNewFolio.free(dst, c.priv);
+                    return;
+                } catch (RuntimeException e) {
+                    Drivers.LOG.log(java.util.logging.Level.WARNING, "put_new_folio threw; dropping the folio", e);
+                }
+            }
+            mm.put(dst);
+        } finally {
+            machine.preemptEnable();
         }
-        mm.put(dst);
     }
 
     /**
@@ -811,8 +825,8 @@ final class MigrateEngine {
             }
             mm.unlock(src);
         }
-        mm.unlock(dst);
         if (rc == 0) {
+            mm.unlock(dst);
             from.remove(src);
             iso.folioPutbackHugetlb(src);
             mm.put(dst);
@@ -820,7 +834,7 @@ final class MigrateEngine {
             if (rc != Errno.EAGAIN.neg()) {
                 ret.moveTail(from, src);
             }
-            migrateFolioUndoDst(c, dst, false);
+            migrateFolioUndoDst(c, dst, true);
         }
         return rc;
     }
