@@ -68,6 +68,16 @@ final class HandleTable {
         return obj;
     }
 
+    /** The slot's value without any check: 0 for a handle that is not allocated or out of range. */
+    long peek(long handle) {
+        long slot = handle >>> HANDLE_SHIFT;
+        long[][] c = chunks;
+        if (handle <= 0 || slot >= (long) c.length << CHUNK_SHIFT || c[(int) (slot >>> CHUNK_SHIFT)] == null) {
+            return 0;
+        }
+        return c[(int) (slot >>> CHUNK_SHIFT)][(int) (slot & (CHUNK - 1))];
+    }
+
     /** {@code record_obj()}. */
     void record(long handle, long obj) {
         int slot = slot(handle);

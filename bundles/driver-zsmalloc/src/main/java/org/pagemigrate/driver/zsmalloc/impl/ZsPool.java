@@ -121,24 +121,24 @@ final class ZsPool {
     }
 
     /**
-     * {@code alloc_zspage()}: allocates the chain's frames one by one (each allocated and tagged zsmalloc in one
-     * atomic step, counted in {@code nr_zspages}), then writes the free list into them ({@code init_zspage}).
-     * Returns {@code null} when the machine is out of memory; the frames taken so far go back.
+     * {@code alloc_zspage()}: allocates the chain's frames one by one, each allocated, tagged zsmalloc with the
+     * zspage's id, put in the chain and counted in {@code nr_zspages} in one atomic step (the zspage is in the id
+     * table from the start, so every tagged frame is always in the chain of the zspage its id names), then writes
+     * the free list into them ({@code init_zspage}). Returns {@code null} when the machine is out of memory; the
+     * frames taken so far go back.
      */
     private Zspage allocZspage(SizeClass c, int gfp, int nid) {
         int[] pages = new int[c.pagesPerZspage];
+        Arrays.fill(pages, MemMap.NO_PFN);
         int id = zs.zspages.allocId();
+        Zspage z = new Zspage(id, this, c.index, c.objsPerZspage == 1 && c.pagesPerZspage == 1, pages);
+        zs.zspages.set(id, z);
         for (int i = 0; i < pages.length; i++) {
             machine.preemptDisable();
             try {
                 int pfn = machine.allocator().allocFolio(gfp, 0, nid, null);
                 if (pfn == MemMap.NO_PFN) {
-                    while (--i >= 0) {
-                        resetZpdesc(pages[i]);
-                        machine.vmstat().modZone(pages[i], VmStatItem.NR_ZSPAGES, -1);
-                        mm.put(pages[i]); // free_zpdesc(): the type goes with the frame
-                    }
-                    zs.zspages.free(id);
+                    releaseFrames(z, false);
                     return null;
                 }
                 mm.setPageType(pfn, zs.typeId); // __zpdesc_set_zsmalloc()
@@ -149,11 +149,27 @@ final class ZsPool {
                 machine.preemptEnable();
             }
         }
-        boolean huge = c.objsPerZspage == 1 && c.pagesPerZspage == 1;
-        Zspage z = new Zspage(id, this, c.index, huge, pages);
         initZspage(c, z);
-        zs.zspages.set(id, z);
         return z;
+    }
+
+    /**
+     * The zspage's frames leave it ({@code reset_zpdesc()}: PageZsmalloc stays until a frame is freed to the buddy),
+     * are unlocked if {@code unlock}, uncounted and put, and its id is freed ({@code cache_free_zspage()}), in one
+     * atomic step. A frame someone else still holds (an isolation) stays with them.
+     * Context: preempt disabled; every frame locked if {@code unlock}.
+     */
+    private void releaseFrames(Zspage z, boolean unlock) {
+        for (int i = 0; i < z.pages.length && z.pages[i] != MemMap.NO_PFN; i++) {
+            int pfn = z.pages[i];
+            resetZpdesc(pfn);
+            if (unlock) {
+                mm.unlock(pfn);
+            }
+            machine.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, -1);
+            mm.put(pfn);
+        }
+        zs.zspages.free(z.id);
     }
 
     /** {@code init_zspage()}: links every object into the free list, stored in the objects' first words. */
@@ -392,18 +408,12 @@ final class ZsPool {
             throw new IllegalStateException("zsmalloc " + name + ": freeing zspage " + z.id + " with " + z.inuse
                     + " objects");
         }
-        for (int pfn : z.pages) {
-            machine.preemptDisable();
-            try {
-                resetZpdesc(pfn);
-                mm.unlock(pfn);
-                machine.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, -1);
-                mm.put(pfn);
-            } finally {
-                machine.preemptEnable();
-            }
+        machine.preemptDisable();
+        try {
+            releaseFrames(z, true);
+        } finally {
+            machine.preemptEnable();
         }
-        zs.zspages.free(z.id);
         c.stats[ZS_OBJS_ALLOCATED] -= c.objsPerZspage;
         pagesAllocated.addAndGet(-c.pagesPerZspage);
     }
@@ -890,77 +900,109 @@ final class ZsPool {
 
     /**
      * The pool's own consistency (zsmalloc's VM_BUG_ONs as a report): every zspage's frames carry the type, its id and
-     * a reference; free lists and in-use counts agree with the object headers; every live handle points at an allocated
-     * object whose header names it; class stats and {@code pages_allocated} add up. Context: takes the pool lock for
-     * writing, so objects stay where they are meanwhile.
+     * a reference; free lists and in-use counts agree with the object headers; every allocated object's handle points
+     * back at it, and the live handles are as many as the allocated objects; class stats and {@code pages_allocated}
+     * add up. Context: takes the pool lock for writing and every class lock, so nothing moves meanwhile; for a pool
+     * at rest (a free or malloc between its class lock and its handle is counted otherwise).
      */
     List<String> verify() {
         List<String> bad = new ArrayList<>();
         lock.writeLock().lock();
+        int locked = 0;
         try {
-            long pages = 0;
-            long[] slots = handles.snapshot();
-            long liveSeen = 0;
-            for (SizeClass c : classes) {
-                c.lock.lock();
-                try {
-                    long zspages = 0;
-                    long inuse = 0;
-                    long[] perGroup = new long[NR_FULLNESS_GROUPS];
-                    for (int fg = 0; fg < NR_FULLNESS_GROUPS; fg++) {
-                        for (Zspage z = c.first(fg); z != null; z = z.next) {
-                            zspages++;
-                            perGroup[fg]++;
-                            inuse += z.inuse;
-                            if (z.fullness != fg || c.fullnessGroup(z) != fg) {
-                                bad.add(name + ": zspage " + z.id + " on the " + fg + " list has " + z.inuse + " of "
-                                        + c.objsPerZspage + " objects");
-                            }
-                            if (zs.zspages.get(z.id) != z) {
-                                bad.add(name + ": zspage " + z.id + " is not in the zspage table");
-                            }
-                            for (int pfn : z.pages) {
-                                if (mm.pageType(pfn) != zs.typeId || mm.privateValue(pfn) != z.id
-                                        || mm.refcount(pfn) < 1 || !mm.test(pfn, PageFlag.MOVABLE_OPS)) {
-                                    bad.add(name + ": zspage " + z.id + " frame " + mm.dumpPage(pfn)
-                                            .replace('\n', ' '));
-                                }
-                            }
-                            liveSeen += verifyObjects(c, z, slots, bad);
-                        }
-                        if (perGroup[fg] != c.stats[fg]) {
-                            bad.add(name + ": class " + c.index + " counts " + c.stats[fg] + " zspages in group " + fg
-                                    + " but lists " + perGroup[fg]);
-                        }
-                    }
-                    if (c.stats[ZS_OBJS_ALLOCATED] != zspages * c.objsPerZspage
-                            || c.stats[ZS_OBJS_INUSE] != inuse) {
-                        bad.add(name + ": class " + c.index + " stats say " + c.stats[ZS_OBJS_ALLOCATED] + " allocated / "
-                                + c.stats[ZS_OBJS_INUSE] + " in use, the zspages " + zspages * c.objsPerZspage + " / "
-                                + inuse);
-                    }
-                    pages += zspages * c.pagesPerZspage;
-                } finally {
-                    c.lock.unlock();
-                }
+            // class locks are only ever taken one at a time elsewhere: any order is safe here
+            for (; locked < classes.length; locked++) {
+                classes[locked].lock.lock();
             }
-            long live = 0;
-            for (long s : slots) {
-                live += s != 0 ? 1 : 0;
-            }
-            if (live != liveSeen) {
-                bad.add(name + ": " + live + " handles are live but " + liveSeen + " objects are allocated");
-            }
-            if (pages != pagesAllocated.get()) {
-                bad.add(name + ": pages_allocated is " + pagesAllocated.get() + " but the zspages hold " + pages);
-            }
+            verifyLocked(bad, true);
         } finally {
-            lock.writeLock().unlock();
+            unlock(locked);
         }
         return bad;
     }
 
-    private long verifyObjects(SizeClass c, Zspage z, long[] slots, List<String> bad) {
+    /**
+     * {@link #verify()} for the machine's invariant check, which runs under {@code stop_machine} and must not block:
+     * it only trylocks, and checks nothing when someone holds the pool or a class (they would be waiting for a CPU),
+     * and leaves out the handle count, which a free or malloc changes outside the class lock.
+     *
+     * @return whether the pool was checked
+     */
+    boolean verifyIfIdle(List<String> bad) {
+        if (!lock.writeLock().tryLock()) {
+            return false;
+        }
+        int locked = 0;
+        try {
+            for (; locked < classes.length; locked++) {
+                if (!classes[locked].lock.tryLock()) {
+                    return false;
+                }
+            }
+            verifyLocked(bad, false);
+            return true;
+        } finally {
+            unlock(locked);
+        }
+    }
+
+    /** Unlocks the first {@code n} classes and the pool. */
+    private void unlock(int n) {
+        for (int i = 0; i < n; i++) {
+            classes[i].lock.unlock();
+        }
+        lock.writeLock().unlock();
+    }
+
+    private void verifyLocked(List<String> bad, boolean countHandles) {
+        long pages = 0;
+        long allocated = 0;
+        for (SizeClass c : classes) {
+            long zspages = 0;
+            long inuse = 0;
+            for (int fg = 0; fg < NR_FULLNESS_GROUPS; fg++) {
+                long listed = 0;
+                for (Zspage z = c.first(fg); z != null; z = z.next) {
+                    listed++;
+                    inuse += z.inuse;
+                    if (z.fullness != fg || c.fullnessGroup(z) != fg) {
+                        bad.add(name + ": zspage " + z.id + " on the " + fg + " list has " + z.inuse + " of "
+                                + c.objsPerZspage + " objects");
+                    }
+                    if (zs.zspages.get(z.id) != z) {
+                        bad.add(name + ": zspage " + z.id + " is not in the zspage table");
+                    }
+                    for (int pfn : z.pages) {
+                        if (mm.pageType(pfn) != zs.typeId || mm.privateValue(pfn) != z.id || mm.refcount(pfn) < 1
+                                || !mm.test(pfn, PageFlag.MOVABLE_OPS)) {
+                            bad.add(name + ": zspage " + z.id + " frame " + mm.dumpPage(pfn).replace('\n', ' '));
+                        }
+                    }
+                    allocated += verifyObjects(c, z, bad);
+                }
+                if (listed != c.stats[fg]) {
+                    bad.add(name + ": class " + c.index + " counts " + c.stats[fg] + " zspages in group " + fg
+                            + " but lists " + listed);
+                }
+                zspages += listed;
+            }
+            if (c.stats[ZS_OBJS_ALLOCATED] != zspages * c.objsPerZspage || c.stats[ZS_OBJS_INUSE] != inuse) {
+                bad.add(name + ": class " + c.index + " stats say " + c.stats[ZS_OBJS_ALLOCATED] + " allocated / "
+                        + c.stats[ZS_OBJS_INUSE] + " in use, the zspages " + zspages * c.objsPerZspage + " / "
+                        + inuse);
+            }
+            pages += zspages * c.pagesPerZspage;
+        }
+        if (countHandles && handles.live() != allocated) {
+            bad.add(name + ": " + handles.live() + " handles are live but " + allocated + " objects are allocated");
+        }
+        if (pages != pagesAllocated.get()) {
+            bad.add(name + ": pages_allocated is " + pagesAllocated.get() + " but the zspages hold " + pages);
+        }
+    }
+
+    /** The objects of {@code z}: each allocated one's handle points back at it. Returns how many are allocated. */
+    private long verifyObjects(SizeClass c, Zspage z, List<String> bad) {
         long allocated = 0;
         for (int idx = 0; idx < c.objsPerZspage; idx++) {
             int start = idx * c.size;
@@ -970,8 +1012,7 @@ final class ZsPool {
                 continue;
             }
             allocated++;
-            long slot = handle >>> HandleTable.HANDLE_SHIFT;
-            if (slot >= slots.length || slots[(int) slot] != ZsConst.location(pfn, idx)) {
+            if (handles.peek(handle) != ZsConst.location(pfn, idx)) {
                 bad.add(name + ": object " + idx + " of zspage " + z.id + " names handle 0x" + Long.toHexString(handle)
                         + " which does not point back at it");
             }

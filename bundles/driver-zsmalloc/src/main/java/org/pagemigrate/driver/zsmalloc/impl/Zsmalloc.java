@@ -5,6 +5,7 @@ import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
@@ -16,6 +17,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.machine.DebugVmCheck;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.SwapDevice;
@@ -46,8 +48,8 @@ import org.pagemigrate.api.mm.Errno;
  *     snapshot.</li>
  * </ul>
  */
-@Component(service = Zsmalloc.class, immediate = true)
-public class Zsmalloc {
+@Component(service = {Zsmalloc.class, DebugVmCheck.class}, immediate = true)
+public class Zsmalloc implements DebugVmCheck {
     /** The page type ({@code PGTY_zsmalloc}) and {@code mm.movable.type} of zspage frames. */
     public static final String TYPE = "zsmalloc";
     static final Logger LOG = Logger.getLogger("org.pagemigrate.zsmalloc");
@@ -61,7 +63,8 @@ public class Zsmalloc {
     final MemMap mm;
     final int typeId;
     final ZspageTable zspages = new ZspageTable();
-    private final Map<String, ZsPool> pools = new TreeMap<>();
+    /** Read without a lock by {@link #check}; changed under this. */
+    private final Map<String, ZsPool> pools = new ConcurrentSkipListMap<>();
     private final Map<String, Zram> devices = new TreeMap<>();
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean stopped;
@@ -297,6 +300,36 @@ public class Zsmalloc {
     int swapoff(Zram d) {
         int type = d.swapType(machine.swap());
         return type < 0 ? Errno.EINVAL.neg() : machine.swap().swapoff(type);
+    }
+
+    // ---- the invariant check ----
+
+    /**
+     * zsmalloc's invariants for {@code mm:verify}: every frame of page type {@value #TYPE} that names a zspage
+     * ({@code page->private}) is in that zspage's chain; and every pool nobody is using this instant passes
+     * {@link ZsPool#verifyIfIdle} (lists, stats, object headers and handles agree, the frames of its zspages carry
+     * the type, the id, a reference and {@code PG_movable_ops}). Context: under {@code stop_machine}; takes no lock
+     * but by trylock, changes nothing.
+     */
+    @Override
+    public void check(Machine m, List<String> violations) {
+        if (m != machine || stopped) {
+            return;
+        }
+        for (int pfn = 0; pfn < mm.nrFrames(); pfn++) {
+            int id;
+            if (mm.pageType(pfn) != typeId || (id = mm.privateValue(pfn)) == 0) {
+                continue;
+            }
+            Zspage z = zspages.get(id);
+            if (z == null || z.indexOf(pfn) < 0) {
+                violations.add("zsmalloc: frame 0x" + Integer.toHexString(pfn) + " names zspage " + id + ", which "
+                        + (z == null ? "does not exist" : "does not chain it"));
+            }
+        }
+        for (ZsPool p : pools.values()) {
+            p.verifyIfIdle(violations);
+        }
     }
 
     // ---- movable_ops of page type zsmalloc ----

@@ -200,9 +200,22 @@ final class Rig {
         return free;
     }
 
-    /** The machine's invariant check and every pool's own check pass. */
-    void assertClean() {
+    /**
+     * {@code mm:verify} as the Machine service runs it: the machine's check and the module's {@code DebugVmCheck},
+     * under {@code stop_machine}. Safe while other threads work.
+     */
+    List<String> mmVerify() {
         List<String> v = new ArrayList<>(m.debugVm().verify());
+        m.stopMachine(() -> {
+            zs.check(m, v);
+            return null;
+        });
+        return v;
+    }
+
+    /** {@link #mmVerify()} and every pool's full check (which wants the pools at rest) pass. */
+    void assertClean() {
+        List<String> v = mmVerify();
         for (ZsPool p : zs.pools()) {
             v.addAll(p.verify());
         }

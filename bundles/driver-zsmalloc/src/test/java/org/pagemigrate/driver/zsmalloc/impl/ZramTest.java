@@ -158,8 +158,9 @@ public class ZramTest {
 
     /**
      * Writers rewrite their pages and readers check them while a migrator moves the pool's frames back and forth
-     * and a compactor runs zs_compact: no page is ever wrong, a reader's zspage makes migration fail (-EINVAL) rather
-     * than move under it, and when all stops the counters, the pool and the machine agree.
+     * and a compactor runs zs_compact, and mm:verify (the machine's check with zsmalloc's) runs all along: no page is
+     * ever wrong, no check finds a violation, a reader's zspage makes migration fail (-EINVAL) rather than move under
+     * it, and when all stops the counters, the pool and the machine agree.
      */
     @Test(timeout = 120_000)
     public void readersAndWritersRaceMigrationAndCompaction() throws Exception {
@@ -203,6 +204,21 @@ public class ZramTest {
                 }
             }, "zram-io-" + t));
         }
+        AtomicLong checks = new AtomicLong();
+        all.add(new Thread(() -> {
+            try {
+                while (!stop.get()) {
+                    List<String> v = rig.mmVerify();
+                    if (!v.isEmpty()) {
+                        throw new AssertionError("mm:verify while racing: " + v);
+                    }
+                    checks.incrementAndGet();
+                }
+            } catch (Throwable e) {
+                errors.add(e);
+                enough.countDown();
+            }
+        }, "zram-verify"));
         all.add(new Thread(() -> {
             int node = 1;
             try {
@@ -249,9 +265,10 @@ public class ZramTest {
         long[] v = mmStat(d);
         assertEquals((long) threads * per * PAGE, v[0]);
         assertEquals(d.pool.totalPages(), rig.m.vmstat().global(VmStatItem.NR_ZSPAGES));
+        assertTrue("mm:verify ran " + checks.get() + " times", checks.get() > 0);
         System.out.println("zram race: " + writes.get() + " writes, " + reads.get() + " reads, " + migrations.get()
                 + " frames migrated, " + rig.migrateResults.stream().filter(rc -> rc != 0).count() + " -EINVAL, "
-                + d.pool.pagesCompacted() + " pages compacted");
+                + d.pool.pagesCompacted() + " pages compacted, " + checks.get() + " mm:verify runs");
     }
 
     /**
