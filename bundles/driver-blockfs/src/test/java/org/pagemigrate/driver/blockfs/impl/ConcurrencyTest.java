@@ -109,6 +109,7 @@ public class ConcurrencyTest {
             throw new AssertionError("a thread failed", failure.get());
         }
         assertTrue("folios were isolated for migration", migrated.get() > 0);
+        sb.flusher().kickAndWait(); // the writeback thread is idle after this (no kick is left pending)
         assertEquals(0, sb.sync(true));
         rig.assertClean();
         for (int p = 0; p < PAGES; p++) {
