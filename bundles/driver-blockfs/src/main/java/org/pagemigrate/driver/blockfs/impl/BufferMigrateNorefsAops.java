@@ -1,8 +1,10 @@
 package org.pagemigrate.driver.blockfs.impl;
 
 import java.util.concurrent.atomic.AtomicLong;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Folio;
@@ -20,19 +22,24 @@ import org.pagemigrate.api.mm.MigrateMode;
 @Component(service = AddressSpaceOperations.class)
 @MappingType(BlockFsType.MAPPING_JOURNAL)
 public class BufferMigrateNorefsAops implements AddressSpaceOperations {
-    private final MigrationService migration;
+    private final LazyService<MigrationService> migration;
     private final AtomicLong calls = new AtomicLong();
 
     @Activate
-    public BufferMigrateNorefsAops(@Reference MigrationService migration) {
-        this.migration = migration;
+    public BufferMigrateNorefsAops(@Reference(service = MigrationService.class) ComponentServiceObjects<MigrationService> migration) {
+        this.migration = new LazyService<>(migration);
+    }
+
+    @Deactivate
+    void deactivate() {
+        migration.release();
     }
 
     /** {@code buffer_migrate_folio_norefs()}; see {@link MigrationService#bufferMigrateFolioNorefs}. */
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         calls.incrementAndGet();
-        return migration.bufferMigrateFolioNorefs(mapping, dst, src, mode);
+        return migration.get().bufferMigrateFolioNorefs(mapping, dst, src, mode);
     }
 
     /** Calls of {@link #migrateFolio} so far. */

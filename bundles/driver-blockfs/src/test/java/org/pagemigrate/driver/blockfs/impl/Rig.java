@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Inode;
 import org.pagemigrate.api.machine.FolioList;
@@ -56,12 +57,31 @@ final class Rig implements AutoCloseable {
         m = Machines.create(2, 64);
         mm = m.memMap();
         migration = migrationService(m);
-        ordered = new BufferMigrateAops(migration);
-        journalled = new BufferMigrateNorefsAops(migration);
+        ordered = new BufferMigrateAops(objects(migration));
+        journalled = new BufferMigrateNorefsAops(objects(migration));
         nomigrate = new NoMigrateAops(m);
         bind(ordered, BlockFsType.MAPPING_ORDERED);
         bind(journalled, BlockFsType.MAPPING_JOURNAL);
         bind(nomigrate, BlockFsType.MAPPING_NOMIGRATE);
+    }
+
+    /** What SCR injects for a {@code ComponentServiceObjects} reference to {@code service}. */
+    private static <T> ComponentServiceObjects<T> objects(T service) {
+        return new ComponentServiceObjects<>() {
+            @Override
+            public T getService() {
+                return service;
+            }
+
+            @Override
+            public void ungetService(T s) {
+            }
+
+            @Override
+            public ServiceReference<T> getServiceReference() {
+                return null;
+            }
+        };
     }
 
     private static MigrationService migrationService(Machine m) {
