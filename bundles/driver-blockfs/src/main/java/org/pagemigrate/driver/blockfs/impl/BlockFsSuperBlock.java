@@ -69,6 +69,8 @@ final class BlockFsSuperBlock implements SuperBlock {
     private final TreeMap<String, BlockFsInode> files = new TreeMap<>();
     private long nextIno = 12; // EXT4_GOOD_OLD_FIRST_INO: 1..11 are reserved
     private volatile boolean dead;
+    /** kill() has begun (guarded by this). */
+    private boolean killing;
 
     BlockFsSuperBlock(Machine machine, String name, MountOptions opts) throws FsException {
         this.machine = machine;
@@ -383,9 +385,10 @@ final class BlockFsSuperBlock implements SuperBlock {
     @Override
     public void kill() {
         synchronized (this) {
-            if (dead) {
+            if (dead || killing) {
                 return;
             }
+            killing = true;
         }
         flusher.stop();
         dev.unquiesce();
