@@ -251,13 +251,9 @@ public class ProcCommands {
         return Math.max(0, vs.node(nid, item));
     }
 
-    /**
-     * SwapTotal and SwapFree in pages ({@code si_swapinfo()}). The machine has no swap device yet; when the API
-     * grows one (a swap facet or a swap-device service with total and free slots), read it here, e.g. from an
-     * optional dynamic reference, and CommitLimit follows.
-     */
+    /** SwapTotal and SwapFree in pages ({@code si_swapinfo()}): the machine's swap devices that are on. */
     private long[] swapInfo() {
-        return new long[] {0, 0};
+        return new long[] {machine.swap().totalPages(), machine.swap().freePages()};
     }
 
     /**

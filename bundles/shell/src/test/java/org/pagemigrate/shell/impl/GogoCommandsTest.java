@@ -31,7 +31,8 @@ public class GogoCommandsTest {
             MapsCommands.class, List.of("maps", "numa_maps"),
             DebugCommands.class, List.of("folio", "verify", "trace"),
             FsCommands.class, List.of("mount", "umount", "mounts", "filesystems", "create", "rm", "ls", "write",
-                "check", "read", "sync"));
+                "check", "read", "sync"),
+            ReclaimCommands.class, List.of("reclaim"));
 
     private final Machine m = TestMachine.boot();
     private final GogoShell sh;

@@ -21,7 +21,7 @@ import org.pagemigrate.api.machine.Machine;
  */
 final class GogoShell implements AutoCloseable {
     static final List<Class<?>> COMPONENTS = List.of(ProcCommands.class, TaskCommands.class, MapsCommands.class,
-            DebugCommands.class, FsCommands.class);
+            DebugCommands.class, FsCommands.class, ReclaimCommands.class);
 
     private final ThreadIOImpl threadIO = new ThreadIOImpl();
     private final CommandProcessorImpl processor;

@@ -1,10 +1,8 @@
 package org.pagemigrate.driver.blockfs.impl;
 
 import java.util.concurrent.atomic.AtomicLong;
-import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Folio;
@@ -23,24 +21,19 @@ import org.pagemigrate.api.mm.MigrateMode;
 @Component(service = AddressSpaceOperations.class)
 @MappingType(BlockFsType.MAPPING_ORDERED)
 public class BufferMigrateAops implements AddressSpaceOperations {
-    private final LazyService<MigrationService> migration;
+    private final MigrationService migration;
     private final AtomicLong calls = new AtomicLong();
 
     @Activate
-    public BufferMigrateAops(@Reference(service = MigrationService.class) ComponentServiceObjects<MigrationService> migration) {
-        this.migration = new LazyService<>(migration);
-    }
-
-    @Deactivate
-    void deactivate() {
-        migration.release();
+    public BufferMigrateAops(@Reference MigrationService migration) {
+        this.migration = migration;
     }
 
     /** {@code buffer_migrate_folio()}; see {@link MigrationService#bufferMigrateFolio}. */
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         calls.incrementAndGet();
-        return migration.get().bufferMigrateFolio(mapping, dst, src, mode);
+        return migration.bufferMigrateFolio(mapping, dst, src, mode);
     }
 
     /** Calls of {@link #migrateFolio} so far. */

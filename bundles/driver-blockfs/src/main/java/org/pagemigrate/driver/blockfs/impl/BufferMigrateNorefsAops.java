@@ -1,10 +1,8 @@
 package org.pagemigrate.driver.blockfs.impl;
 
 import java.util.concurrent.atomic.AtomicLong;
-import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
-import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Folio;
@@ -22,24 +20,19 @@ import org.pagemigrate.api.mm.MigrateMode;
 @Component(service = AddressSpaceOperations.class)
 @MappingType(BlockFsType.MAPPING_JOURNAL)
 public class BufferMigrateNorefsAops implements AddressSpaceOperations {
-    private final LazyService<MigrationService> migration;
+    private final MigrationService migration;
     private final AtomicLong calls = new AtomicLong();
 
     @Activate
-    public BufferMigrateNorefsAops(@Reference(service = MigrationService.class) ComponentServiceObjects<MigrationService> migration) {
-        this.migration = new LazyService<>(migration);
-    }
-
-    @Deactivate
-    void deactivate() {
-        migration.release();
+    public BufferMigrateNorefsAops(@Reference MigrationService migration) {
+        this.migration = migration;
     }
 
     /** {@code buffer_migrate_folio_norefs()}; see {@link MigrationService#bufferMigrateFolioNorefs}. */
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         calls.incrementAndGet();
-        return migration.get().bufferMigrateFolioNorefs(mapping, dst, src, mode);
+        return migration.bufferMigrateFolioNorefs(mapping, dst, src, mode);
     }
 
     /** Calls of {@link #migrateFolio} so far. */

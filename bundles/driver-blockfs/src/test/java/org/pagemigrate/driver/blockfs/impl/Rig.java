@@ -57,15 +57,15 @@ final class Rig implements AutoCloseable {
         m = Machines.create(2, 64);
         mm = m.memMap();
         migration = migrationService(m);
-        ordered = new BufferMigrateAops(objects(migration));
-        journalled = new BufferMigrateNorefsAops(objects(migration));
+        ordered = new BufferMigrateAops(migration);
+        journalled = new BufferMigrateNorefsAops(migration);
         nomigrate = new NoMigrateAops(m);
         bind(ordered, BlockFsType.MAPPING_ORDERED);
         bind(journalled, BlockFsType.MAPPING_JOURNAL);
         bind(nomigrate, BlockFsType.MAPPING_NOMIGRATE);
     }
 
-    /** What SCR injects for a {@code ComponentServiceObjects} reference to {@code service}. */
+    /** What SCR hands the migration core's whiteboard for {@code service}. */
     private static <T> ComponentServiceObjects<T> objects(T service) {
         return new ComponentServiceObjects<>() {
             @Override
@@ -99,7 +99,8 @@ final class Rig implements AutoCloseable {
     /** The core's whiteboard callback, as SCR calls it. */
     private void whiteboard(String method, Object... args) {
         try {
-            Class<?>[] types = args.length == 2 ? new Class<?>[] {ServiceReference.class, AddressSpaceOperations.class}
+            Class<?>[] types = args.length == 2
+                    ? new Class<?>[] {ServiceReference.class, ComponentServiceObjects.class}
                     : new Class<?>[] {ServiceReference.class};
             Method bind = migration.getClass().getDeclaredMethod(method, types);
             bind.setAccessible(true);
@@ -113,7 +114,7 @@ final class Rig implements AutoCloseable {
     void bind(AddressSpaceOperations ops, String type) {
         ServiceReference<AddressSpaceOperations> ref = ref(AddressSpaceOperations.MAPPING_TYPE, type);
         bound.put(ops, ref);
-        whiteboard("bindAddressSpaceOperations", ref, ops);
+        whiteboard("bindAddressSpaceOperations", ref, objects(ops));
     }
 
     /** Unregisters {@code ops} (the bundle stopping): calls in flight finish first. */

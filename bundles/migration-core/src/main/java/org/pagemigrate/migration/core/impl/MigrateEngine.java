@@ -576,7 +576,7 @@ final class MigrateEngine {
         int rc;
         int preempt = machine.preemptCount();
         try {
-            rc = d.checked(d.ops.migratePage(mm.folio(dst), mm.folio(src), mode), "migrate_page");
+            rc = d.checked(d.ops().migratePage(mm.folio(dst), mm.folio(src), mode), "migrate_page");
         } catch (RuntimeException | Error e) {
             while (machine.preemptCount() > preempt) {
                 machine.preemptEnable();

@@ -84,7 +84,7 @@ public class AopsDispatchTest {
 
     @Test
     public void theMappingsDriverMigratesAndEveryMapperFollows() {
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(fs));
         AddressSpace as = file(8, 0);
         Task p = f.task(0);
         long a = mapShared(p, as, 8);
@@ -140,7 +140,7 @@ public class AopsDispatchTest {
     public void privateDataThatWillNotGoIsBusyExceptInSyncWhereItIsRetried() {
         fs.hasMigrate = false;
         fs.release = 0;
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(fs));
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -197,7 +197,7 @@ public class AopsDispatchTest {
     @Test
     public void bufferHeadsAreLockedPerModeAndFollowTheFolio() throws Exception {
         fs.helper = "buffer";
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(fs));
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -236,7 +236,7 @@ public class AopsDispatchTest {
     @Test
     public void norefsRefusesReferencedBuffers() {
         fs.helper = "norefs";
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(fs));
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -255,7 +255,7 @@ public class AopsDispatchTest {
 
     @Test
     public void anExtraReferenceIsRetriedThenCountsAsFailed() {
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(fs));
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -274,7 +274,7 @@ public class AopsDispatchTest {
 
     @Test
     public void writebackIsBusyExceptInSyncWhichWaits() throws Exception {
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(fs));
         AddressSpace as = file(1, AddressSpace.AS_WRITEBACK);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -328,7 +328,7 @@ public class AopsDispatchTest {
                 throw new IllegalStateException("boom");
             }
         };
-        f.svc.bindAddressSpaceOperations(ref, bad);
+        f.svc.bindAddressSpaceOperations(ref, Fixture.cso(bad));
         AddressSpace as = file(2, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 2);

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -58,6 +59,25 @@ final class Fixture {
 
     /** A fake service reference with the given properties. */
     @SuppressWarnings("unchecked")
+    /** The {@link ComponentServiceObjects} SCR would hand the migration core for {@code service}. */
+    static <S> ComponentServiceObjects<S> cso(S service) {
+        return new ComponentServiceObjects<>() {
+            @Override
+            public S getService() {
+                return service;
+            }
+
+            @Override
+            public void ungetService(S s) {
+            }
+
+            @Override
+            public ServiceReference<S> getServiceReference() {
+                throw new UnsupportedOperationException();
+            }
+        };
+    }
+
     static <S> ServiceReference<S> ref(Object... kv) {
         Hashtable<String, Object> props = new Hashtable<>();
         props.put(Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet());

@@ -24,7 +24,7 @@ public class MovableDispatchTest {
     private final ServiceReference<MovableOperations> ref = Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted");
 
     {
-        f.svc.bindMovableOperations(ref, drv);
+        f.svc.bindMovableOperations(ref, Fixture.cso(drv));
     }
 
     private FolioList isolated(int... pages) {
@@ -154,7 +154,7 @@ public class MovableDispatchTest {
         // the type arrives again at run time and is used at once
         ScriptedMovable again = new ScriptedMovable(f.m, "scripted");
         again.owned.add(p);
-        f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted"), again);
+        f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted"), Fixture.cso(again));
         FolioList list = isolated(p);
         assertEquals(0, migrate(list, MigrateMode.ASYNC, null));
         assertEquals(1, again.migrateCalls.get());
@@ -186,12 +186,12 @@ public class MovableDispatchTest {
         ScriptedMovable high = new ScriptedMovable(f.m, "scripted");
         ScriptedMovable sameAsHighButLater = new ScriptedMovable(f.m, "scripted");
         f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted",
-                Constants.SERVICE_RANKING, -5), low);
+                Constants.SERVICE_RANKING, -5), Fixture.cso(low));
         ServiceReference<MovableOperations> highRef = Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted",
                 Constants.SERVICE_RANKING, 10);
-        f.svc.bindMovableOperations(highRef, high);
+        f.svc.bindMovableOperations(highRef, Fixture.cso(high));
         f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted",
-                Constants.SERVICE_RANKING, 10), sameAsHighButLater);
+                Constants.SERVICE_RANKING, 10), Fixture.cso(sameAsHighButLater));
         int p = drv.allocate(0, 1);
         high.owned.add(p);
         FolioList list = isolated(p);
