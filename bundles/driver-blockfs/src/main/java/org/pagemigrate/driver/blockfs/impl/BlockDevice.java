@@ -46,17 +46,7 @@ final class BlockDevice {
 
         /** Waits until every write added has completed. */
         synchronized void await() {
-            boolean interrupted = false;
-            while (pending > 0) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            Uninterruptible.waitWhile(this, () -> pending > 0);
         }
     }
 
@@ -168,17 +158,7 @@ final class BlockDevice {
 
     /** Waits until every request submitted so far has completed ({@code blk_mq_freeze_queue_wait}). */
     synchronized void drain() {
-        boolean interrupted = false;
-        while (!queue.isEmpty() || busy) {
-            try {
-                wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptible.waitWhile(this, () -> !queue.isEmpty() || busy);
     }
 
     /**
@@ -191,17 +171,7 @@ final class BlockDevice {
             quiesced = false;
             notifyAll();
         }
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptible.join(thread);
     }
 
     boolean isAlive() {

@@ -39,22 +39,10 @@ final class Flusher {
     }
 
     /** Wakes the thread and waits until a run that started after this call has finished (or the thread stopped). */
-    void kickAndWait() {
-        boolean interrupted = false;
-        synchronized (this) {
-            long ticket = ++requested;
-            notifyAll();
-            while (served < ticket && !stopping) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    synchronized void kickAndWait() {
+        long ticket = ++requested;
+        notifyAll();
+        Uninterruptible.waitWhile(this, () -> served < ticket && !stopping);
     }
 
     /** Runs finished so far. */
@@ -81,17 +69,7 @@ final class Flusher {
             stopping = true;
             notifyAll();
         }
-        boolean interrupted = false;
-        while (thread.isAlive()) {
-            try {
-                thread.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptible.join(thread);
     }
 
     boolean isAlive() {
