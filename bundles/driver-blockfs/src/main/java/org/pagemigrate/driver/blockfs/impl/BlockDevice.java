@@ -178,6 +178,11 @@ final class BlockDevice {
         return thread.isAlive();
     }
 
+    /** Whether {@link #shutdown()} has begun: writes are refused. */
+    synchronized boolean isShutdown() {
+        return shutdown;
+    }
+
     private void ioLoop() {
         for (;;) {
             Bio bio;

@@ -390,8 +390,9 @@ final class BlockFsSuperBlock implements SuperBlock {
             }
             killing = true;
         }
-        flusher.stop();
+        // a stalled queue first goes on, so that a writeback run waiting for it (a journal commit) can end
         dev.unquiesce();
+        flusher.stop();
         sync(true);
         List<BlockFsInode> all;
         synchronized (this) {

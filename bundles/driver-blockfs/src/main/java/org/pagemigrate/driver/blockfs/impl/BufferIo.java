@@ -8,6 +8,7 @@ import org.pagemigrate.api.machine.BufferHead;
 import org.pagemigrate.api.machine.BufferHeads;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
+import org.pagemigrate.api.mm.Errno;
 import org.pagemigrate.api.mm.PageFlag;
 
 /**
@@ -193,11 +194,15 @@ final class BufferIo implements AddressSpace.ReadFolio {
      * ending the writeback; data=journal: the buffers join the running transaction and the write is done here.
      * A folio dirtied through a mapping has every buffer dirtied first, as {@code block_dirty_folio()} does.
      *
-     * @return 0 (writes in flight), {@link #WRITE_DONE}, or {@code -ENOSPC} when a hole written through a mapping
-     *         gets no block (the core dirties the folio again)
+     * @return 0 (writes in flight), {@link #WRITE_DONE}, {@code -ENOSPC} when a hole written through a mapping gets
+     *         no block, or {@code -EIO} after unmount (the core dirties the folio again)
      */
     @Override
     public int writeFolio(AddressSpace mapping, int folio, long index) {
+        if (dev.isShutdown()) {
+            // a file still mapped when its machine went away (umount -l): nowhere to write
+            return Errno.EIO.neg();
+        }
         BlockFsInode inode = inode(mapping);
         BufferHeads bhs = buffers(folio);
         long iblock = index * perPage;
