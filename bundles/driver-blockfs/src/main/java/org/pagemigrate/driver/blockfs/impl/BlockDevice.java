@@ -64,8 +64,6 @@ final class BlockDevice {
     private boolean quiesced;
     private boolean busy;
     private boolean shutdown;
-    private long writesCompleted;
-    private long readsDone;
 
     BlockDevice(String name, long nrBlocks, int blockSize) {
         this.name = name;
@@ -80,10 +78,6 @@ final class BlockDevice {
 
     int blockSize() {
         return blockSize;
-    }
-
-    long nrBlocks() {
-        return nrBlocks;
     }
 
     private void checkBlock(long block) {
@@ -113,7 +107,6 @@ final class BlockDevice {
     /** Reads one block into {@code dst[off ..]} ({@code bh_read}, synchronous): the newest data submitted for it. */
     synchronized void read(long block, byte[] dst, int off) {
         checkBlock(block);
-        readsDone++;
         byte[] cached = writeCache.get(block);
         if (cached != null) {
             System.arraycopy(cached, 0, dst, off, blockSize);
@@ -139,21 +132,9 @@ final class BlockDevice {
         notifyAll();
     }
 
-    synchronized boolean isQuiesced() {
-        return quiesced;
-    }
-
     /** Requests submitted and not completed. */
     synchronized int inFlight() {
         return queue.size() + (busy ? 1 : 0);
-    }
-
-    synchronized long writesCompleted() {
-        return writesCompleted;
-    }
-
-    synchronized long readsDone() {
-        return readsDone;
     }
 
     /** Waits until every request submitted so far has completed ({@code blk_mq_freeze_queue_wait}). */
@@ -217,7 +198,6 @@ final class BlockDevice {
             } finally {
                 synchronized (this) {
                     busy = false;
-                    writesCompleted++;
                     notifyAll();
                 }
             }

@@ -109,10 +109,6 @@ final class BlockFsSuperBlock implements SuperBlock {
         this.flusher = new Flusher(name, opts.commitSeconds(), this::writebackWork);
     }
 
-    MountOptions mountOptions() {
-        return opts;
-    }
-
     BlockDevice device() {
         return dev;
     }
@@ -124,14 +120,6 @@ final class BlockFsSuperBlock implements SuperBlock {
 
     Flusher flusher() {
         return flusher;
-    }
-
-    BufferIo bufferIo() {
-        return io;
-    }
-
-    String name() {
-        return name;
     }
 
     // ---- blocks ----

@@ -70,7 +70,6 @@ final class Journal {
     private int used;
     private long sequence;
     private long commits;
-    private long checkpoints;
 
     /** Copies a buffer's bytes out of its folio; the caller holds the buffer lock. */
     @FunctionalInterface
@@ -239,7 +238,6 @@ final class Journal {
                     release(jh);
                 }
             }
-            checkpoints++;
         }
         used = 0;
         return written;
@@ -318,10 +316,6 @@ final class Journal {
 
     synchronized long commits() {
         return commits;
-    }
-
-    synchronized long checkpoints() {
-        return checkpoints;
     }
 
     /** Whether the journal holds {@code bh}. */
