@@ -103,7 +103,7 @@ public interface AddressSpace {
     /**
      * The backing store of an address space, supplied by its driver at creation: how page-cache misses are filled,
      * how dirty folios are written back ({@code a_ops->read_folio}, {@code a_ops->writepage}), and what the pages
-     * of the cache cost the file system ({@link #inodeAcctBlocks}).
+     * of the cache cost the file system ({@link #inodeAcctBlocks}), and its part of a write ({@link #writeBegin}).
      */
     @FunctionalInterface
     interface ReadFolio {
@@ -147,6 +147,29 @@ public interface AddressSpace {
          * address space destroyed). Context: may be atomic, as for {@link #inodeAcctBlocks}.
          */
         default void inodeUnacctBlocks(AddressSpace mapping, int nrPages) {
+        }
+
+        /**
+         * {@code a_ops->write_begin}, the file system's part: {@link AddressSpaces#write} calls it for each folio
+         * before copying {@code len} bytes in at byte {@code offset} of the folio (whose first page is file page
+         * {@code index}), so that the driver can prepare its private state (attach buffer heads, allocate the
+         * blocks the write needs: {@code block_write_begin}).
+         * The folio is locked, and uptodate unless the write covers it entirely or lies beyond the end of file
+         * (then it is zeroed after this call). Context: may sleep.
+         *
+         * @return 0, or a negative errno ({@code -ENOSPC}, {@code -EIO}) that ends the write at this folio, with
+         *         nothing copied into it
+         */
+        default int writeBegin(AddressSpace mapping, int folio, long index, int offset, int len) {
+            return 0;
+        }
+
+        /**
+         * {@code a_ops->write_end}, the file system's part: called after the copy, the folio still locked and now
+         * uptodate, just before it is marked dirty ({@code block_write_end}: the buffers written are marked
+         * uptodate and dirty; a journalling file system adds them to its running transaction). Context: may sleep.
+         */
+        default void writeEnd(AddressSpace mapping, int folio, long index, int offset, int len) {
         }
     }
 }

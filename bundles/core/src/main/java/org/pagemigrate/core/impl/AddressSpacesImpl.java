@@ -346,13 +346,24 @@ final class AddressSpacesImpl implements AddressSpaces {
             if (folio < 0) {
                 return done > 0 ? done : folio;
             }
+            int pfn = folio + (int) (index - mm.index(folio));
+            // the driver's write_begin/write_end see the byte range within the folio
+            int inFolio = ((pfn - folio) << Machine.PAGE_SHIFT) + in;
+            int rc = as.readFolio == null ? 0 : as.readFolio.writeBegin(as, folio, mm.index(folio), inFolio, n);
+            if (rc < 0) {
+                mm.unlock(folio);
+                mm.put(folio);
+                return done > 0 ? done : rc;
+            }
             if (!mm.test(folio, PageFlag.UPTODATE)) {
                 // a new folio only partly written: the rest is zeroes (beyond the old end of file)
                 mm.clear(folio);
             }
-            int pfn = folio + (int) (index - mm.index(folio));
             mm.write(pfn, in, buf, off + done, n);
             mm.set(folio, PageFlag.UPTODATE);
+            if (as.readFolio != null) {
+                as.readFolio.writeEnd(as, folio, mm.index(folio), inFolio, n);
+            }
             folioMarkDirty(folio);
             mm.unlock(folio);
             mm.put(folio);

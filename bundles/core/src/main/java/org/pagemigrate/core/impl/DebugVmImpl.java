@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.AnonVma;
+import org.pagemigrate.api.machine.BufferHead;
+import org.pagemigrate.api.machine.BufferHeads;
 import org.pagemigrate.api.machine.DebugVm;
 import org.pagemigrate.api.machine.DebugVmCheck;
 import org.pagemigrate.api.machine.Machine;
@@ -214,6 +216,20 @@ final class DebugVmImpl implements DebugVm {
             }
             if ((f & PageFlag.ISOLATED.mask) != 0 && (f & PageFlag.LRU.mask) != 0) {
                 r.add(hex(pfn) + " is both on the LRU and isolated");
+            }
+            if ((f & PageFlag.PRIVATE.mask) != 0 && mm.privateObject(pfn) instanceof BufferHeads) {
+                checkBuffers(r, pfn, (BufferHeads) mm.privateObject(pfn));
+            }
+        }
+    }
+
+    /** Every buffer head of a folio's ring lives in that folio ({@code bh->b_folio}, {@code bh_offset}). */
+    private void checkBuffers(Report r, int pfn, BufferHeads bhs) {
+        int bytes = mm.nrPages(pfn) << Machine.PAGE_SHIFT;
+        for (int i = 0; i < bhs.size(); i++) {
+            BufferHead bh = bhs.get(i);
+            if (bh.folio() != pfn || bh.offset() < 0 || bh.offset() + bh.size() > bytes) {
+                r.add(hex(pfn) + ": its buffer " + i + " says " + bh + " (b_folio or offset not this folio's)");
             }
         }
     }

@@ -55,6 +55,20 @@ public class DebugVmTest {
     }
 
     @Test
+    public void catchesABufferHeadLeftPointingAtAnotherFolio() {
+        org.pagemigrate.api.machine.AddressSpace f = m.addressSpaces().create("testfs", "/f",
+                org.pagemigrate.api.machine.AddressSpace.AS_WRITEBACK, null);
+        m.addressSpaces().write(f, 0, new byte[4096], 0, 4096);
+        int folio = f.lookup(0);
+        mm.lock(folio);
+        mm.attachPrivate(folio, org.pagemigrate.api.machine.BufferHeads.create(folio, 4096, 1024, 100));
+        mm.unlock(folio);
+        TestMachines.assertClean(m);
+        ((org.pagemigrate.api.machine.BufferHeads) mm.privateObject(folio)).get(2).setFolio(folio + 1, 2048);
+        assertReports(m.debugVm().verify(), "its buffer 2 says bh blocknr=102");
+    }
+
+    @Test
     public void catchesALeakedFolio() {
         m.allocator().allocFolio(Gfp.HIGHUSER_MOVABLE, 0, 1, null);
         assertReports(m.debugVm().verify(), "leaked folio");

@@ -90,6 +90,38 @@ public class FileIoTest {
     }
 
     @Test
+    public void writeBeginAndWriteEndFrameEachFolioOfAWrite() {
+        java.util.List<String> calls = new java.util.ArrayList<>();
+        AddressSpace f = spaces.create("testfs", "/g", AddressSpace.AS_WRITEBACK, new AddressSpace.ReadFolio() {
+            @Override
+            public int readFolio(AddressSpace mapping, int folio, long index) {
+                return backing.readFolio(mapping, folio, index);
+            }
+
+            @Override
+            public int writeBegin(AddressSpace mapping, int folio, long index, int offset, int len) {
+                calls.add("begin " + index + " " + offset + " " + len + " locked="
+                        + m.memMap().test(folio, PageFlag.LOCKED));
+                return index == 2 ? org.pagemigrate.api.mm.Errno.ENOSPC.neg() : 0;
+            }
+
+            @Override
+            public void writeEnd(AddressSpace mapping, int folio, long index, int offset, int len) {
+                calls.add("end " + index + " " + offset + " " + len + " uptodate="
+                        + m.memMap().test(folio, PageFlag.UPTODATE) + " dirty=" + m.memMap().test(folio, PageFlag.DIRTY));
+            }
+        });
+        assertEquals("the write stops where write_begin fails", 3996 + 4096,
+                spaces.write(f, 100, new byte[3 * 4096], 0, 3 * 4096));
+        assertEquals(java.util.List.of("begin 0 100 3996 locked=true", "end 0 100 3996 uptodate=true dirty=false",
+                "begin 1 0 4096 locked=true", "end 1 0 4096 uptodate=true dirty=false", "begin 2 0 4096 locked=true"),
+                calls);
+        assertEquals(org.pagemigrate.api.mm.Errno.ENOSPC.neg(), spaces.write(f, 2 * 4096, new byte[10], 0, 10));
+        assertEquals(2, m.vmstat().global(VmStatItem.NR_DIRTY));
+        TestMachines.assertClean(m);
+    }
+
+    @Test
     public void cleanFilePagesAreReclaimedAndReadBack() {
         AddressSpace f = file();
         byte[] data = new byte[4 * 4096];
