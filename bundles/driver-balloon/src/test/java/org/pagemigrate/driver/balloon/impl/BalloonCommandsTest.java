@@ -15,7 +15,7 @@ public class BalloonCommandsTest {
 
     @After
     public void consistent() {
-        rig.assertConsistent();
+        rig.assertClean();
     }
 
     @Test
@@ -52,7 +52,7 @@ public class BalloonCommandsTest {
 
     @Test
     public void aBalloonThatCannotGrowSaysWhy() {
-        long free = rig.free();
+        long free = rig.freePages();
         long node1 = rig.m.allocator().freePages(1);
         String out = cmd.inflate("0", "9000");
         assertTrue(out, out.matches("inflated \\d+ of 9000 pages: out of puff: no free page on node 0\n"
@@ -60,12 +60,12 @@ public class BalloonCommandsTest {
         assertEquals("__GFP_THISNODE: nothing from node 1", node1, rig.m.allocator().freePages(1));
         assertEquals(free - rig.m.allocator().freePages(0) - node1, rig.stat(VmStatItem.NR_BALLOON_PAGES));
         cmd.deflate("9000");
-        assertEquals(free, rig.free());
+        assertEquals(free, rig.freePages());
 
         rig.host.refuseInflates(1);
         assertEquals("inflated 0 of 10 pages: the host refused the pages\n"
                 + "balloon: 0 pages (0 kB), 0 isolated for migration", cmd.inflate("", "10"));
-        assertEquals(free, rig.free());
+        assertEquals(free, rig.freePages());
         assertEquals(0, rig.stat(VmStatItem.BALLOON_INFLATE) - rig.stat(VmStatItem.BALLOON_DEFLATE));
     }
 
@@ -80,7 +80,7 @@ public class BalloonCommandsTest {
 
     @Test
     public void badInputIsOneLineAndChangesNothing() {
-        long free = rig.free();
+        long free = rig.freePages();
         assertFails("balloon:inflate: bad page count 'ten': expected a positive number (decimal or 0x hex)",
                 () -> cmd.inflate("", "ten"));
         assertFails("balloon:inflate: bad page count '-3': expected a positive number (decimal or 0x hex)",
@@ -96,7 +96,7 @@ public class BalloonCommandsTest {
         assertFails("balloon:migrate: unknown reason 'whim'", () -> cmd.migrate("sync", "whim", "1"));
         assertFails("balloon:migrate: no node '-1' (the machine has nodes 0-1)",
                 () -> cmd.migrate("sync", "compaction", "-1"));
-        assertEquals(free, rig.free());
+        assertEquals(free, rig.freePages());
         assertEquals(0, rig.stat(VmStatItem.BALLOON_INFLATE));
     }
 }

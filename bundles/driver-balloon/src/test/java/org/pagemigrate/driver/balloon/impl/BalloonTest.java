@@ -38,7 +38,7 @@ public class BalloonTest {
     @After
     public void consistent() {
         rig.host.resume();
-        rig.assertConsistent();
+        rig.assertClean();
     }
 
     private static Set<Integer> set(int... pages) {
@@ -56,13 +56,13 @@ public class BalloonTest {
 
     @Test
     public void inflatingTakesPagesFromTheBuddyAllocatorAndGivesThemToTheHost() {
-        long free = rig.free();
+        long free = rig.freePages();
         long managed = rig.managed();
         long inflated = rig.stat(VmStatItem.BALLOON_INFLATE);
 
         rig.inflate(300, 0);
 
-        assertEquals(free - 300, rig.free());
+        assertEquals(free - 300, rig.freePages());
         assertEquals("no VIRTIO_BALLOON_F_DEFLATE_ON_OOM: ballooned pages leave MemTotal", managed - 300, rig.managed());
         assertEquals(300, rig.stat(VmStatItem.BALLOON_INFLATE) - inflated);
         assertEquals(300, rig.nodeStat(0, VmStatItem.NR_BALLOON_PAGES));
@@ -77,13 +77,13 @@ public class BalloonTest {
             assertFalse(rig.m.allocator().isFree(page));
             assertBalloonPage(page, 1);
         }
-        rig.assertConsistent();
+        rig.assertClean();
     }
 
     @Test
     public void deflatingTellsTheHostFirstAndAPageAlreadyDeflatedCannotBeIsolated() throws Exception {
         rig.inflate(8, -1);
-        long free = rig.free();
+        long free = rig.freePages();
         long deflated = rig.stat(VmStatItem.BALLOON_DEFLATE);
         int[] before = rig.pages(); // newest first: leak_balloon() takes these
         rig.host.pause();
@@ -110,13 +110,13 @@ public class BalloonTest {
         rig.migration.putbackMovablePages(list);
         assertEquals(3, rig.stat(VmStatItem.BALLOON_DEFLATE) - deflated);
         assertEquals(5, rig.host.heldCount());
-        assertEquals(free, rig.free());
-        rig.assertConsistent();
+        assertEquals(free, rig.freePages());
+        rig.assertClean();
 
         rig.host.resume();
         leak.join(TIMEOUT);
         assertEquals(3, leaked.get());
-        assertEquals(free + 3, rig.free());
+        assertEquals(free + 3, rig.freePages());
         for (int i = 0; i < 3; i++) {
             assertTrue(rig.m.allocator().isFree(before[i]));
         }
@@ -135,7 +135,7 @@ public class BalloonTest {
         long success = rig.stat(VmStatItem.PGMIGRATE_SUCCESS);
         long inflated = rig.stat(VmStatItem.BALLOON_INFLATE);
         long deflated = rig.stat(VmStatItem.BALLOON_DEFLATE);
-        long free = rig.free();
+        long free = rig.freePages();
         int logged = rig.host.log().size();
 
         FolioList list = rig.isolate(old);
@@ -178,7 +178,7 @@ public class BalloonTest {
         assertEquals("another zone: both zones' managed pages fixed up", managed0 + 4,
                 rig.m.topology().node(0).zones().get(0).managedPages());
         assertEquals(managed1 - 4, rig.m.topology().node(1).zones().get(0).managedPages());
-        assertEquals(free, rig.free());
+        assertEquals(free, rig.freePages());
         assertEquals(4, rig.device.numPages());
     }
 
@@ -192,7 +192,7 @@ public class BalloonTest {
     public void enoentDeflatesTheOldPageAndIsReportedAsSuccess() {
         rig.inflate(2, 0);
         int[] old = rig.pages();
-        long free = rig.free();
+        long free = rig.freePages();
         long managed = rig.managed();
         long success = rig.stat(VmStatItem.PGMIGRATE_SUCCESS);
         long fail = rig.stat(VmStatItem.PGMIGRATE_FAIL);
@@ -222,7 +222,7 @@ public class BalloonTest {
         assertTrue(rig.m.allocator().isFree(old[0]));
         assertTrue(rig.m.allocator().isFree(old[1]));
         assertEquals("one page more free: the refused new page and both old ones freed, one new one taken",
-                free + 1, rig.free());
+                free + 1, rig.freePages());
         assertEquals(managed + 1, rig.managed());
         assertEquals(0, rig.nodeStat(0, VmStatItem.NR_BALLOON_PAGES));
         assertEquals(1, rig.nodeStat(1, VmStatItem.NR_BALLOON_PAGES));
@@ -271,7 +271,7 @@ public class BalloonTest {
      */
     @Test
     public void leavingDeflatesEveryPageIncludingTheIsolatedOnes() {
-        long free = rig.free();
+        long free = rig.freePages();
         long managed = rig.managed();
         rig.inflate(10, -1);
         int[] pages = rig.pages();
@@ -283,7 +283,7 @@ public class BalloonTest {
         assertEquals(managed, rig.managed());
         assertEquals(0, rig.host.heldCount());
         assertEquals(0, rig.device.numPages());
-        assertEquals("the isolated pages are still the core's", free - 3, rig.free());
+        assertEquals("the isolated pages are still the core's", free - 3, rig.freePages());
         for (int i = 0; i < 3; i++) {
             assertTrue(mm.test(pages[i], PageFlag.MOVABLE_OPS_ISOLATED));
             assertEquals(1, mm.refcount(pages[i]));
@@ -293,7 +293,7 @@ public class BalloonTest {
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals("no driver for the type: -EBUSY each", 3, rig.migrate(inFlight, 1, MigrateMode.SYNC, stats));
         rig.migration.putbackMovablePages(inFlight);
-        assertEquals(free, rig.free());
+        assertEquals(free, rig.freePages());
         for (int page : pages) {
             assertTrue(rig.m.allocator().isFree(page));
         }
@@ -348,7 +348,7 @@ public class BalloonTest {
      */
     @Test
     public void inflateAndDeflateRacingMigrationsLoseNothing() throws Exception {
-        long free = rig.free();
+        long free = rig.freePages();
         long managed = rig.managed();
         long inflated0 = rig.stat(VmStatItem.BALLOON_INFLATE);
         long deflated0 = rig.stat(VmStatItem.BALLOON_DEFLATE);
@@ -397,14 +397,14 @@ public class BalloonTest {
         threads.forEach(Thread::start);
         int checks = 0;
         while (running.get() > 0 || checks == 0) {
-            rig.assertConsistent();
+            rig.assertClean();
             checks++;
         }
         for (Thread t : threads) {
             t.join(TIMEOUT);
         }
         assertEquals(List.of(), errors);
-        rig.assertConsistent();
+        rig.assertClean();
 
         int held = rig.pages().length;
         assertEquals(held, rig.device.numPages());
@@ -412,11 +412,11 @@ public class BalloonTest {
         assertEquals(held, rig.stat(VmStatItem.NR_BALLOON_PAGES));
         assertEquals(held, rig.stat(VmStatItem.BALLOON_INFLATE) - inflated0
                 - (rig.stat(VmStatItem.BALLOON_DEFLATE) - deflated0));
-        assertEquals(free - held, rig.free());
+        assertEquals(free - held, rig.freePages());
         assertEquals(managed - held, rig.managed());
 
         rig.leave();
-        assertEquals(free, rig.free());
+        assertEquals(free, rig.freePages());
         assertEquals(managed, rig.managed());
         assertEquals(0, rig.stat(VmStatItem.NR_BALLOON_PAGES));
         assertEquals(0, rig.host.protocolErrors());

@@ -1,52 +1,35 @@
 package org.pagemigrate.driver.blockfs.impl;
 
-import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Hashtable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.component.ComponentServiceObjects;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Inode;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
-import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
 import org.pagemigrate.api.migrate.MigratePagesStats;
-import org.pagemigrate.api.migrate.MigrationService;
-import org.pagemigrate.api.migrate.MigrationTargetControl;
-import org.pagemigrate.api.mm.Credentials;
-import org.pagemigrate.api.mm.Gfp;
 import org.pagemigrate.api.mm.MigrateMode;
 import org.pagemigrate.api.mm.MigrateReason;
 import org.pagemigrate.api.mm.Mman;
 import org.pagemigrate.api.mm.Pte;
-import org.pagemigrate.core.impl.Machines;
+import org.pagemigrate.migration.core.impl.DriverTestSupport;
 
 /**
  * A real machine (2 nodes × 64 MiB) with the real migration core, this bundle's three a_ops services bound to it as
  * SCR binds them (and unbound as when the bundle stops), blockfs mounts on it, and helpers to write, map, isolate
  * and migrate files. {@link #close()} unmounts everything and checks that no blockfs thread is left.
  */
-final class Rig implements AutoCloseable {
-    private static final AtomicLong SERVICE_IDS = new AtomicLong(5000);
-
-    final Machine m;
-    final MemMap mm;
-    final MigrationService migration;
+final class Rig extends DriverTestSupport implements AutoCloseable {
     final BufferMigrateAops ordered;
     final BufferMigrateNorefsAops journalled;
     final NoMigrateAops nomigrate;
@@ -54,9 +37,7 @@ final class Rig implements AutoCloseable {
     private final List<BlockFsSuperBlock> mounts = new ArrayList<>();
 
     Rig() {
-        m = Machines.create(2, 64);
-        mm = m.memMap();
-        migration = migrationService(m);
+        super(2, 64);
         ordered = new BufferMigrateAops(migration);
         journalled = new BufferMigrateNorefsAops(migration);
         nomigrate = new NoMigrateAops(m);
@@ -65,81 +46,14 @@ final class Rig implements AutoCloseable {
         bind(nomigrate, BlockFsType.MAPPING_NOMIGRATE);
     }
 
-    /** What SCR hands the migration core's whiteboard for {@code service}. */
-    private static <T> ComponentServiceObjects<T> objects(T service) {
-        return new ComponentServiceObjects<>() {
-            @Override
-            public T getService() {
-                return service;
-            }
-
-            @Override
-            public void ungetService(T s) {
-            }
-
-            @Override
-            public ServiceReference<T> getServiceReference() {
-                return null;
-            }
-        };
-    }
-
-    private static MigrationService migrationService(Machine m) {
-        try {
-            Class<?> impl = Class.forName("org.pagemigrate.migration.core.impl.MigrationServiceImpl");
-            Class<?> cfg = Class.forName("org.pagemigrate.migration.core.impl.MigrationConfig");
-            Object config = Proxy.newProxyInstance(cfg.getClassLoader(), new Class<?>[] {cfg},
-                    (p, method, args) -> method.getName().equals("annotationType") ? cfg : method.getDefaultValue());
-            return (MigrationService) impl.getConstructor(Machine.class, cfg).newInstance(m, config);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError("cannot build the migration core", e);
-        }
-    }
-
-    /** The core's whiteboard callback, as SCR calls it. */
-    private void whiteboard(String method, Object... args) {
-        try {
-            Class<?>[] types = args.length == 2
-                    ? new Class<?>[] {ServiceReference.class, ComponentServiceObjects.class}
-                    : new Class<?>[] {ServiceReference.class};
-            Method bind = migration.getClass().getDeclaredMethod(method, types);
-            bind.setAccessible(true);
-            bind.invoke(migration, args);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError(method, e);
-        }
-    }
-
     /** Registers {@code ops} for {@code type} with the migration core (the bundle starting). */
     void bind(AddressSpaceOperations ops, String type) {
-        ServiceReference<AddressSpaceOperations> ref = ref(AddressSpaceOperations.MAPPING_TYPE, type);
-        bound.put(ops, ref);
-        whiteboard("bindAddressSpaceOperations", ref, objects(ops));
+        bound.put(ops, bindAops(ops, type));
     }
 
     /** Unregisters {@code ops} (the bundle stopping): calls in flight finish first. */
     void unbind(AddressSpaceOperations ops) {
-        whiteboard("unbindAddressSpaceOperations", bound.remove(ops));
-    }
-
-    @SuppressWarnings("unchecked")
-    private static ServiceReference<AddressSpaceOperations> ref(String key, Object value) {
-        Hashtable<String, Object> props = new Hashtable<>();
-        props.put(Constants.SERVICE_ID, SERVICE_IDS.incrementAndGet());
-        props.put(key, value);
-        return (ServiceReference<AddressSpaceOperations>) Proxy.newProxyInstance(Rig.class.getClassLoader(),
-                new Class<?>[] {ServiceReference.class}, (p, method, args) -> {
-                    switch (method.getName()) {
-                        case "getProperty":
-                            return props.get((String) args[0]);
-                        case "hashCode":
-                            return System.identityHashCode(p);
-                        case "equals":
-                            return p == args[0];
-                        default:
-                            return null;
-                    }
-                });
+        unbindAops(bound.remove(ops));
     }
 
     /** {@code mount -t blockfs -o OPTIONS NAME}. */
@@ -156,46 +70,7 @@ final class Rig implements AutoCloseable {
         return sb;
     }
 
-    // ---- file contents ----
-
-    /** The bytes a test stores at file page {@code page} with {@code seed}: no page equals another or zeroes. */
-    static byte[] pattern(long seed, long page) {
-        byte[] b = new byte[Machine.PAGE_SIZE];
-        long x = seed * 0x9E3779B97F4A7C15L + page * 0xBF58476D1CE4E5B9L + 1;
-        for (int i = 0; i < b.length; i++) {
-            x = x * 6364136223846793005L + 1442695040888963407L;
-            b[i] = (byte) (x >>> 56);
-        }
-        return b;
-    }
-
-    /** write(2) of {@code pages} pattern pages from file page {@code first}. */
-    void write(Inode f, long first, int pages, long seed) {
-        for (long p = first; p < first + pages; p++) {
-            byte[] b = pattern(seed, p);
-            assertEquals("write of page " + p, b.length, m.addressSpaces().write(f.mapping(), p * b.length, b, 0,
-                    b.length));
-        }
-    }
-
-    /** read(2) of file page {@code page}. */
-    byte[] read(Inode f, long page) {
-        byte[] b = new byte[Machine.PAGE_SIZE];
-        assertEquals(b.length, m.addressSpaces().read(f.mapping(), page * b.length, b, 0, b.length));
-        return b;
-    }
-
-    void assertFile(Inode f, long first, int pages, long seed) {
-        for (long p = first; p < first + pages; p++) {
-            assertArrayEquals(f.path() + " page " + p, pattern(seed, p), read(f, p));
-        }
-    }
-
     // ---- tasks ----
-
-    Task task(int cpu) {
-        return m.tasks().spawn("blockfs-test", Credentials.ROOT, cpu);
-    }
 
     /** A shared, read-write mapping of the first {@code pages} pages of {@code f}, every page faulted in. */
     long map(Task t, Inode f, int pages) {
@@ -249,14 +124,12 @@ final class Rig implements AutoCloseable {
      * then puts back what is left. Returns the result.
      */
     int migrate(FolioList list, int nid, MigrateMode mode, MigratePagesStats stats, AtomicInteger allocations) {
-        MigrationTargetControl mtc = new MigrationTargetControl(nid, null, Gfp.HIGHUSER_MOVABLE | Gfp.THISNODE,
-                MigrateReason.SYSCALL);
         int rc = migration.migratePages(list, (src, c) -> {
             if (allocations != null) {
                 allocations.incrementAndGet();
             }
             return migration.allocMigrationTarget(src, c);
-        }, null, mtc, mode, MigrateReason.SYSCALL, stats);
+        }, null, toNode(nid, MigrateReason.SYSCALL), mode, MigrateReason.SYSCALL, stats);
         if (rc != 0) {
             migration.putbackMovablePages(list);
         }
@@ -280,15 +153,16 @@ final class Rig implements AutoCloseable {
 
     // ---- checks ----
 
-    /** mm:verify clean, and every live mount passes its own check. */
-    void assertClean() {
-        List<String> v = new ArrayList<>(m.debugVm().verify());
+    /** mm:verify, and every live mount's own check. */
+    @Override
+    protected List<String> violations() {
+        List<String> v = super.violations();
         for (BlockFsSuperBlock sb : mounts) {
             if (!sb.isDead()) {
                 v.addAll(sb.fsck());
             }
         }
-        assertEquals("violations:\n" + String.join("\n", v), List.of(), v);
+        return v;
     }
 
     @Override
