@@ -1,12 +1,12 @@
 package org.pagemigrate.shell.impl;
 
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Inode;
 import org.pagemigrate.api.fs.SuperBlock;
@@ -52,19 +52,7 @@ public class FsCommands {
             @Descriptor("mount -o options, comma-separated: key=value or flag (e.g. size=64M,data=journal)")
             String options) {
         String cmd = "fs:mount";
-        Map<String, String> opts = new LinkedHashMap<>();
-        for (String o : options.split(",")) {
-            String t = o.trim();
-            if (t.isEmpty()) {
-                continue;
-            }
-            int eq = t.indexOf('=');
-            String key = eq < 0 ? t : t.substring(0, eq);
-            if (key.isEmpty() || opts.containsKey(key)) {
-                throw Args.fail(cmd, "bad option '" + t + "'" + (key.isEmpty() ? "" : ": given twice"));
-            }
-            opts.put(key, eq < 0 ? "" : t.substring(eq + 1));
-        }
+        Map<String, String> opts = Args.mountOptions(cmd, options);
         try {
             return mountLine(vfs.mount(type, name, opts));
         } catch (FsException e) {

@@ -8,6 +8,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Vfs;
 import org.pagemigrate.api.machine.AddressSpace;
@@ -250,9 +251,31 @@ public class TaskCommands {
     }
 
     private static void checkAccessible(String cmd, Task t, long addr, long pages, long vmFlag) {
-        long bad = Args.firstInaccessible(t, addr, pages, vmFlag);
+        long bad = firstInaccessible(t, addr, pages, vmFlag);
         if (bad >= 0) {
             throw Args.fail(cmd, Args.errno(Errno.EFAULT.neg()) + " at " + Args.hex(bad));
         }
+    }
+
+    /**
+     * Checks that VMAs of {@code t} cover {@code [addr, addr + pages*PAGE_SIZE)} and allow the access, as the
+     * access itself would ({@code access_ok} plus the VMA permission check of the fault path). Returns the first
+     * address that fails, or -1 when the whole range is accessible.
+     */
+    private static long firstInaccessible(Task t, long addr, long pages, long vmFlag) {
+        Mm mm = t.mm();
+        long end = addr + (pages << Machine.PAGE_SHIFT);
+        if (end < addr) {
+            return addr;
+        }
+        long a = addr;
+        while (a < end) {
+            Vma v = mm == null ? null : mm.vmaLookup(a);
+            if (v == null || (v.flags() & vmFlag) == 0) {
+                return a;
+            }
+            a = v.end();
+        }
+        return -1;
     }
 }

@@ -6,6 +6,7 @@ import static org.pagemigrate.shell.impl.ProcCommandsTest.assertFails;
 import static org.pagemigrate.shell.impl.ProcCommandsTest.pid;
 
 import org.junit.Test;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Vma;
