@@ -204,8 +204,8 @@ public class BalloonIT extends PagemigrateTestSupport {
         waitForCommand("balloon:inflate");
         long free = freePages();
         for (String[] bad : new String[][] {
-            {"balloon:inflate many", "balloon:inflate: bad page count 'many': expected a positive number"},
-            {"balloon:inflate --node 5 1", "balloon:inflate: no node '5' (the machine has nodes 0-1)"},
+            {"balloon:inflate many", "balloon:inflate: bad page count 'many': expected a non-negative number"},
+            {"balloon:inflate --node 5 1", "balloon:inflate: no node 5 (the machine has nodes 0-1)"},
             {"balloon:deflate 0", "balloon:deflate: page count 0 out of range 1-"},
             {"balloon:migrate --mode fast 1", "balloon:migrate: unknown mode 'fast' (async, sync_light, sync)"}}) {
             try {

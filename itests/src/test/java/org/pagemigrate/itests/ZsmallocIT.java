@@ -228,7 +228,7 @@ public class ZsmallocIT extends PagemigrateTestSupport {
         assertEquals("zram0", execute("zram:create 1M"));
         assertEquals("zram:write: pages 250-259 are beyond the 256 pages of zram0",
             assertThrows(AssertionError.class, () -> execute("zram:write zram0 250 10")).getCause().getMessage());
-        assertEquals("zsmalloc:migrate: node 2 out of range 0-1",
+        assertEquals("zsmalloc:migrate: no node 2 (the machine has nodes 0-1)",
             assertThrows(AssertionError.class, () -> execute("zsmalloc:migrate zram0 2")).getCause().getMessage());
         assertEquals("zsmalloc:classes: no zsmalloc pool zram3 (pools: zram0)",
             assertThrows(AssertionError.class, () -> execute("zsmalloc:classes zram3")).getCause().getMessage());

@@ -5,6 +5,8 @@ import java.util.Map;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.mm.Errno;
+import org.pagemigrate.api.mm.MigrateMode;
+import org.pagemigrate.api.mm.MigrateReason;
 
 /**
  * Argument parsing and error wording shared by the shell commands of every bundle (Gogo commands take their arguments
@@ -112,6 +114,24 @@ public final class Args {
             throw fail(cmd, "bad " + what + " '" + s + "': expected bytes, optionally with K, M or G (e.g. 64M)");
         }
         return v;
+    }
+
+    /** A migration mode ({@code async}, {@code sync_light}, {@code sync}, any case, {@code MIGRATE_} optional). */
+    public static MigrateMode mode(String cmd, String s) {
+        try {
+            return MigrateMode.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw fail(cmd, "unknown mode '" + s + "' (async, sync_light, sync)");
+        }
+    }
+
+    /** A migrate reason by its trace name ({@code compaction}, {@code syscall} ...). */
+    public static MigrateReason reason(String cmd, String s) {
+        try {
+            return MigrateReason.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw fail(cmd, "unknown reason '" + s + "'");
+        }
     }
 
     // ---- the machine's objects ----

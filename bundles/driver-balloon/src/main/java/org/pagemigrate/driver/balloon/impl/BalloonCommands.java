@@ -6,6 +6,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -49,42 +50,9 @@ public class BalloonCommands {
         this.migration = migration;
     }
 
-    private static IllegalArgumentException fail(String cmd, String msg) {
-        return new IllegalArgumentException(cmd + ": " + msg);
-    }
-
-    /** A number of pages: decimal or {@code 0x} hex, 1 up to the machine's frames. */
+    /** A number of pages: 1 up to the machine's frames. */
     private int pages(String cmd, String s) {
-        long max = driver.machine().memMap().nrFrames();
-        String t = s == null ? "" : s.trim();
-        long v;
-        try {
-            boolean hex = t.startsWith("0x") || t.startsWith("0X");
-            String digits = hex ? t.substring(2) : t;
-            if (digits.isEmpty() || !Character.isDigit(digits.charAt(0)) && !hex) {
-                throw new NumberFormatException();
-            }
-            v = Long.parseLong(digits, hex ? 16 : 10);
-        } catch (NumberFormatException e) {
-            throw fail(cmd, "bad page count '" + s + "': expected a positive number (decimal or 0x hex)");
-        }
-        if (v < 1 || v > max) {
-            throw fail(cmd, "page count " + s + " out of range 1-" + max);
-        }
-        return (int) v;
-    }
-
-    private int node(String cmd, String s) {
-        int nodes = driver.machine().topology().nrNodes();
-        try {
-            int n = Integer.parseInt(s.trim());
-            if (n >= 0 && n < nodes) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw fail(cmd, "no node '" + s + "' (the machine has nodes 0-" + (nodes - 1) + ")");
+        return (int) Args.number(cmd, "page count", s, 1, driver.machine().memMap().nrFrames());
     }
 
     private String summary() {
@@ -102,7 +70,7 @@ public class BalloonCommands {
             @Descriptor("number of 4 KiB pages") String pages) {
         String cmd = "balloon:inflate";
         int want = pages(cmd, pages);
-        int nid = node.isEmpty() ? -1 : node(cmd, node);
+        int nid = node.isEmpty() ? -1 : Args.node(driver.machine(), cmd, node);
         VirtioBalloon d = driver.device();
         int done = 0;
         String stopped = null;
@@ -170,8 +138,7 @@ public class BalloonCommands {
             VmStatItem.BALLOON_DEFLATE, VmStatItem.BALLOON_MIGRATE}) {
             sb.append(i.procName()).append(' ').append(vs.global(i)).append('\n');
         }
-        sb.setLength(sb.length() - 1);
-        return sb.toString();
+        return Args.lines(sb);
     }
 
     @Descriptor("migrates every balloon page to NODE as compaction does: isolate_movable_ops_page(), migrate_pages() "
@@ -183,19 +150,9 @@ public class BalloonCommands {
                     names = {"-r", "--reason"}, absentValue = "compaction") String reason,
             @Descriptor("target node") String node) {
         String cmd = "balloon:migrate";
-        MigrateMode mm;
-        MigrateReason mr;
-        try {
-            mm = MigrateMode.parse(mode);
-        } catch (IllegalArgumentException e) {
-            throw fail(cmd, "unknown mode '" + mode + "' (async, sync_light, sync)");
-        }
-        try {
-            mr = MigrateReason.parse(reason);
-        } catch (IllegalArgumentException e) {
-            throw fail(cmd, "unknown reason '" + reason + "'");
-        }
-        int nid = node(cmd, node);
+        MigrateMode mm = Args.mode(cmd, mode);
+        MigrateReason mr = Args.reason(cmd, reason);
+        int nid = Args.node(driver.machine(), cmd, node);
         VirtioBalloon d = driver.device();
         MemMap mem = driver.machine().memMap();
         FolioList list = mem.newList();

@@ -81,20 +81,21 @@ public class BalloonCommandsTest {
     @Test
     public void badInputIsOneLineAndChangesNothing() {
         long free = rig.freePages();
-        assertFails("balloon:inflate: bad page count 'ten': expected a positive number (decimal or 0x hex)",
+        assertFails("balloon:inflate: bad page count 'ten': expected a non-negative number (decimal or 0x hex)",
                 () -> cmd.inflate("", "ten"));
-        assertFails("balloon:inflate: bad page count '-3': expected a positive number (decimal or 0x hex)",
+        assertFails("balloon:inflate: bad page count '-3': expected a non-negative number (decimal or 0x hex)",
                 () -> cmd.inflate("", "-3"));
         assertFails("balloon:inflate: page count 0 out of range 1-16384", () -> cmd.inflate("", "0"));
         assertFails("balloon:inflate: page count 0x10000000 out of range 1-16384",
                 () -> cmd.inflate("", "0x10000000"));
-        assertFails("balloon:inflate: no node '2' (the machine has nodes 0-1)", () -> cmd.inflate("2", "1"));
-        assertFails("balloon:inflate: no node 'x' (the machine has nodes 0-1)", () -> cmd.inflate("x", "1"));
+        assertFails("balloon:inflate: no node 2 (the machine has nodes 0-1)", () -> cmd.inflate("2", "1"));
+        assertFails("balloon:inflate: bad node 'x': expected a non-negative number (decimal or 0x hex)",
+                () -> cmd.inflate("x", "1"));
         assertFails("balloon:deflate: page count 99999999999 out of range 1-16384", () -> cmd.deflate("99999999999"));
         assertFails("balloon:migrate: unknown mode 'fast' (async, sync_light, sync)",
                 () -> cmd.migrate("fast", "compaction", "1"));
         assertFails("balloon:migrate: unknown reason 'whim'", () -> cmd.migrate("sync", "whim", "1"));
-        assertFails("balloon:migrate: no node '-1' (the machine has nodes 0-1)",
+        assertFails("balloon:migrate: bad node '-1': expected a non-negative number (decimal or 0x hex)",
                 () -> cmd.migrate("sync", "compaction", "-1"));
         assertEquals(free, rig.freePages());
         assertEquals(0, rig.stat(VmStatItem.BALLOON_INFLATE));

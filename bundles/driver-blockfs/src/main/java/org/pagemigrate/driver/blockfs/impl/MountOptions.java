@@ -2,6 +2,7 @@ package org.pagemigrate.driver.blockfs.impl;
 
 import java.util.Locale;
 import java.util.Map;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.mm.Errno;
 
@@ -10,7 +11,8 @@ import org.pagemigrate.api.mm.Errno;
  * or malformed option is {@code -EINVAL} naming it.
  *
  * <ul>
- * <li>{@code size=N[kKmMgG]}: the simulated device's size (default {@value #DEFAULT_SIZE_MIB}M; 1M to 4G);</li>
+ * <li>{@code size=N[kKmMgG]}: the simulated device's size in bytes, decimal or {@code 0x} hex (default
+ *     {@value #DEFAULT_SIZE_MIB}M; 1M to 4G);</li>
  * <li>{@code blocksize=1024|4096} (also {@code 1k}, {@code 4k}; default 4096): the file system's block, so a folio
  *     has 4 or 1 buffer heads;</li>
  * <li>{@code data=ordered|journal} (default ordered): file data written in place by the writeback thread, or through
@@ -106,24 +108,18 @@ record MountOptions(long sizeBytes, int blockSize, boolean journal, boolean nomi
         }
     }
 
-    /** {@code memparse()}: a number with an optional k/m/g suffix. */
+    /** {@code memparse()}: bytes with an optional k/m/g suffix ({@link Args#parseSize}), 1M to 4G. */
     private static long size(String v) throws FsException {
         if (v.isEmpty()) {
             throw invalid("size needs a value");
         }
-        char last = Character.toLowerCase(v.charAt(v.length() - 1));
-        int shift = last == 'k' ? 10 : last == 'm' ? 20 : last == 'g' ? 30 : 0;
-        String digits = shift == 0 ? v : v.substring(0, v.length() - 1);
-        long n;
-        try {
-            n = Long.parseLong(digits);
-        } catch (NumberFormatException e) {
+        long bytes = Args.parseSize(v);
+        if (bytes < 0) {
             throw invalid("size=" + v + ": not a size");
         }
-        if (n < 0 || n > (MAX_SIZE >> shift)) {
+        if (bytes > MAX_SIZE) {
             throw invalid("size=" + v + ": at most 4G");
         }
-        long bytes = n << shift;
         if (bytes < MIN_SIZE) {
             throw invalid("size=" + v + ": at least 1M");
         }

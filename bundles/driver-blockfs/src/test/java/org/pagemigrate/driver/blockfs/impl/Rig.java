@@ -6,11 +6,11 @@ import static org.junit.Assert.fail;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.osgi.framework.ServiceReference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Inode;
 import org.pagemigrate.api.machine.FolioList;
@@ -58,14 +58,8 @@ final class Rig extends DriverTestSupport implements AutoCloseable {
 
     /** {@code mount -t blockfs -o OPTIONS NAME}. */
     BlockFsSuperBlock mount(String name, String options) throws FsException {
-        Map<String, String> opts = new LinkedHashMap<>();
-        for (String o : options.split(",")) {
-            if (!o.isEmpty()) {
-                int eq = o.indexOf('=');
-                opts.put(eq < 0 ? o : o.substring(0, eq), eq < 0 ? "" : o.substring(eq + 1));
-            }
-        }
-        BlockFsSuperBlock sb = (BlockFsSuperBlock) new BlockFsType().mount(m, name, opts);
+        BlockFsSuperBlock sb = (BlockFsSuperBlock) new BlockFsType().mount(m, name,
+                Args.mountOptions("mount", options));
         mounts.add(sb);
         return sb;
     }

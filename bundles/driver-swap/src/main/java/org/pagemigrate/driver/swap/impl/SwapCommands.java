@@ -2,9 +2,6 @@ package org.pagemigrate.driver.swap.impl;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.apache.felix.service.command.annotations.GogoCommand;
@@ -13,6 +10,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Swap;
 import org.pagemigrate.api.mm.Errno;
@@ -44,7 +42,6 @@ public class SwapCommands {
     static final String MAX_SIZE_TEXT = "16G";
     private static final int MIN_PAGES = 2;
     private static final int MAX_PRIORITY = 0x7fff;
-    private static final Pattern SIZE = Pattern.compile("(\\d{1,12})([KMG]?)", Pattern.CASE_INSENSITIVE);
 
     private final Machine machine;
     private final SwapDevices devices;
@@ -56,10 +53,6 @@ public class SwapCommands {
             @Reference(name = "devices") SwapDevices devices) {
         this.machine = machine;
         this.devices = devices;
-    }
-
-    private static IllegalArgumentException fail(String cmd, String msg) {
-        return new IllegalArgumentException(cmd + ": " + msg);
     }
 
     // ---- swap:on ----
@@ -74,20 +67,21 @@ public class SwapCommands {
             @Descriptor("SIZE in bytes with an optional K, M or G suffix, or the NAME of a registered swap device")
             String device) {
         String cmd = "swap:on";
-        int prio = priority.isEmpty() ? Integer.MIN_VALUE : parsePriority(cmd, priority);
+        int prio = priority.isEmpty() ? Integer.MIN_VALUE
+                : (int) Args.number(cmd, "priority", priority, 0, MAX_PRIORITY);
         String spec = device == null ? "" : device.trim();
         int type;
         String shown;
         if (spec.startsWith("/")) {
             if (!name.isEmpty()) {
-                throw fail(cmd, "--name names a new in-memory device (swap:on SIZE), not " + spec);
+                throw Args.fail(cmd, "--name names a new in-memory device (swap:on SIZE), not " + spec);
             }
             synchronized (devices) {
                 type = devices.swaponService(spec, prio == Integer.MIN_VALUE ? devices.defaultPriority() : prio);
             }
             if (type == Errno.ENODEV.neg()) {
                 List<String> known = devices.serviceNames();
-                throw fail(cmd, spec + ": no such swap device (registered: "
+                throw Args.fail(cmd, spec + ": no such swap device (registered: "
                         + (known.isEmpty() ? "none" : String.join(", ", known)) + ")");
             }
             shown = spec;
@@ -105,54 +99,38 @@ public class SwapCommands {
             }
         }
         if (type < 0) {
-            throw new IllegalStateException(cmd + ": " + shown + ": swapon failed: " + strerror(type));
+            throw new IllegalStateException(cmd + ": " + shown + ": swapon failed: " + Args.strerror(type));
         }
         return shown;
     }
 
     /** SIZE in pages: {@code 64M} is 16384. */
     static int parseSize(String cmd, String s) {
-        Matcher m = SIZE.matcher(s);
-        if (!m.matches()) {
-            throw fail(cmd, "bad size '" + s + "': expected bytes with an optional K, M or G suffix (e.g. 64M), "
+        long bytes = Args.parseSize(s);
+        if (bytes < 0) {
+            throw Args.fail(cmd, "bad size '" + s + "': expected bytes with an optional K, M or G suffix (e.g. 64M), "
                     + "or a swap device's name (/dev/...)");
         }
-        long bytes = Long.parseLong(m.group(1));
-        String unit = m.group(2).toUpperCase(Locale.ROOT);
-        int shift = unit.isEmpty() ? 0 : unit.equals("K") ? 10 : unit.equals("M") ? 20 : 30;
-        if (bytes > MAX_SIZE >> shift) {
-            throw fail(cmd, "size " + s + " is too large: at most " + MAX_SIZE_TEXT);
+        if (bytes > MAX_SIZE) {
+            throw Args.fail(cmd, "size " + s + " is too large: at most " + MAX_SIZE_TEXT);
         }
-        bytes <<= shift;
         if (bytes % Machine.PAGE_SIZE != 0) {
-            throw fail(cmd, "size " + s + " is not a multiple of the 4K page");
+            throw Args.fail(cmd, "size " + s + " is not a multiple of the 4K page");
         }
         if (bytes < (long) MIN_PAGES * Machine.PAGE_SIZE) {
-            throw fail(cmd, "size " + s + " is too small: at least 8K (a header page and one slot)");
+            throw Args.fail(cmd, "size " + s + " is too small: at least 8K (a header page and one slot)");
         }
         return (int) (bytes / Machine.PAGE_SIZE);
-    }
-
-    private static int parsePriority(String cmd, String s) {
-        if (!s.matches("\\d{1,5}") || Integer.parseInt(s) > MAX_PRIORITY) {
-            throw fail(cmd, "bad priority '" + s + "': expected 0-" + MAX_PRIORITY);
-        }
-        return Integer.parseInt(s);
     }
 
     /** A new device's name: a path without blanks or backslashes that nothing else is called. */
     private void checkName(String cmd, String name) {
         if (!name.matches("/[^\\s\\\\]{1,254}")) {
-            throw fail(cmd, "bad name '" + name + "': a device name is a path (/dev/...) without blanks");
+            throw Args.fail(cmd, "bad name '" + name + "': a device name is a path (/dev/...) without blanks");
         }
         if (devices.nameInUse(name)) {
-            throw fail(cmd, name + ": a swap device of that name exists already");
+            throw Args.fail(cmd, name + ": a swap device of that name exists already");
         }
-    }
-
-    private static String strerror(int rc) {
-        Errno e = Errno.ofReturn(rc);
-        return e == null ? Integer.toString(rc) : e.message();
     }
 
     // ---- swap:off ----
@@ -167,13 +145,13 @@ public class SwapCommands {
             if (rc == 0) {
                 sb.append("swapoff ").append(d.name()).append('\n');
             } else {
-                failed.add(d.name() + ": swapoff failed: " + strerror(rc));
+                failed.add(d.name() + ": swapoff failed: " + Args.strerror(rc));
             }
         }
         if (!failed.isEmpty()) {
             throw new IllegalStateException("swap:off: " + String.join("; ", failed));
         }
-        return trimmed(sb);
+        return Args.lines(sb);
     }
 
     @Descriptor("swapoff: stop swapping to one device, bringing its pages back into memory first")
@@ -189,11 +167,11 @@ public class SwapCommands {
             }
         }
         if (target == null) {
-            throw fail(cmd, "no swap device '" + spec + "' (swap:info lists them)");
+            throw Args.fail(cmd, "no swap device '" + spec + "' (swap:info lists them)");
         }
         int rc = devices.swapoff(target.type());
         if (rc != 0) {
-            throw new IllegalStateException(cmd + ": " + target.name() + ": swapoff failed: " + strerror(rc));
+            throw new IllegalStateException(cmd + ": " + target.name() + ": swapoff failed: " + Args.strerror(rc));
         }
         return "swapoff " + target.name();
     }
@@ -219,7 +197,7 @@ public class SwapCommands {
                     .append('\t').append(size).append('\t').append(size < 10_000_000 ? "\t" : "").append(used)
                     .append('\t').append(used < 10_000_000 ? "\t" : "").append(d.priority()).append('\n');
         }
-        return trimmed(sb);
+        return Args.lines(sb);
     }
 
     // ---- swap:stats ----
@@ -242,15 +220,6 @@ public class SwapCommands {
             sb.append(d.name()).append(" stored ").append(d.storedPages()).append(" reads ").append(d.reads.get())
                     .append(" writes ").append(d.writes.get()).append('\n');
         }
-        return trimmed(sb);
-    }
-
-    /** Without the final newline, which Gogo's println adds back. */
-    private static String trimmed(StringBuilder sb) {
-        int n = sb.length();
-        if (n > 0 && sb.charAt(n - 1) == '\n') {
-            sb.setLength(n - 1);
-        }
-        return sb.toString();
+        return Args.lines(sb);
     }
 }

@@ -93,10 +93,12 @@ public class SwapCommandsTest {
         assertFails(() -> sh.on("", "", "6K"), "swap:on: size 6K is not a multiple of the 4K page");
         assertFails(() -> sh.on("", "", "4K"), "swap:on: size 4K is too small: at least 8K (a header page and one slot)");
         assertFails(() -> sh.on("", "", "17G"), "swap:on: size 17G is too large: at most 16G");
-        assertFails(() -> sh.on("", "", "99999999999999"), "swap:on: bad size '99999999999999': expected bytes with an "
-                + "optional K, M or G suffix (e.g. 64M), or a swap device's name (/dev/...)");
-        assertFails(() -> sh.on("x", "", "8K"), "swap:on: bad priority 'x': expected 0-32767");
-        assertFails(() -> sh.on("32768", "", "8K"), "swap:on: bad priority '32768': expected 0-32767");
+        assertFails(() -> sh.on("", "", "99999999999999"), "swap:on: size 99999999999999 is too large: at most 16G");
+        assertFails(() -> sh.on("", "", "99999999999999999999"), "swap:on: bad size '99999999999999999999': expected "
+                + "bytes with an optional K, M or G suffix (e.g. 64M), or a swap device's name (/dev/...)");
+        assertFails(() -> sh.on("x", "", "8K"),
+                "swap:on: bad priority 'x': expected a non-negative number (decimal or 0x hex)");
+        assertFails(() -> sh.on("32768", "", "8K"), "swap:on: priority 32768 out of range 0-32767");
         assertFails(() -> sh.on("", "fast", "8K"),
                 "swap:on: bad name 'fast': a device name is a path (/dev/...) without blanks");
         assertFails(() -> sh.on("", "/dev/a b", "8K"),

@@ -8,6 +8,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.mm.Errno;
 
 /**
@@ -52,16 +53,12 @@ public class ZramCommands {
         }
     }
 
-    private int nodes() {
-        return zs.machine.topology().nrNodes();
-    }
-
     private Zram device(String cmd, String name) {
         String n = name.startsWith("/dev/") ? name.substring(5) : name;
         Zram d = zs.device(n);
         if (d == null) {
             List<Zram> all = zs.devices();
-            throw ZCli.fail(cmd, "no zram device " + name + (all.isEmpty() ? " (none exists: zram:create SIZE)"
+            throw Args.fail(cmd, "no zram device " + name + (all.isEmpty() ? " (none exists: zram:create SIZE)"
                     : " (devices: " + String.join(", ", all.stream().map(x -> x.name).toList()) + ")"));
         }
         return d;
@@ -74,10 +71,10 @@ public class ZramCommands {
             @Descriptor("disksize: bytes with an optional K, M or G suffix, e.g. 64M; rounded up to whole pages")
             String size) {
         String cmd = "zram:create";
-        long bytes = ZCli.size(cmd, "size", size);
-        long limitBytes = ZCli.size(cmd, "limit", limit);
+        long bytes = Args.size(cmd, "size", size);
+        long limitBytes = Args.size(cmd, "limit", limit);
         if (bytes < ZsConst.PAGE_SIZE || bytes > (long) Integer.MAX_VALUE * ZsConst.PAGE_SIZE) {
-            throw ZCli.fail(cmd, "size " + size + " out of range 4K-" + ZCli.human((long) Integer.MAX_VALUE
+            throw Args.fail(cmd, "size " + size + " out of range 4K-" + human((long) Integer.MAX_VALUE
                     * ZsConst.PAGE_SIZE));
         }
         long limitPages = (limitBytes + ZsConst.PAGE_SIZE - 1) / ZsConst.PAGE_SIZE;
@@ -107,14 +104,14 @@ public class ZramCommands {
         return call(() -> {
             Zram d = device(cmd, dev);
             long[] range = range(cmd, d, offset, pages);
-            long s = ZCli.number(cmd, "seed", seed, 0, Long.MAX_VALUE);
-            int nid = node.equals("-1") ? -1 : (int) ZCli.number(cmd, "node", node, 0, nodes() - 1);
+            long s = Args.number(cmd, "seed", seed);
+            int nid = node.equals("-1") ? -1 : Args.node(zs.machine, cmd, node);
             byte[] buf = new byte[ZsConst.PAGE_SIZE];
             for (long i = range[0]; i < range[1]; i++) {
                 ZramPattern.fill(s, i, buf, 0);
                 int rc = d.writePage((int) i, buf, 0, nid);
                 if (rc < 0) {
-                    throw ZCli.fail(cmd, ZCli.errno(rc) + " writing page " + i + " of " + d.name + " after "
+                    throw Args.fail(cmd, Args.errno(rc) + " writing page " + i + " of " + d.name + " after "
                             + (i - range[0]) + " of " + (range[1] - range[0]) + " pages");
                 }
             }
@@ -142,7 +139,7 @@ public class ZramCommands {
         return call(() -> {
             Zram d = device(cmd, dev);
             long[] range = range(cmd, d, offset, pages);
-            long s = ZCli.number(cmd, "seed", seed, 0, Long.MAX_VALUE);
+            long s = Args.number(cmd, "seed", seed);
             byte[] buf = new byte[ZsConst.PAGE_SIZE];
             byte[] scratch = new byte[ZsConst.PAGE_SIZE];
             long bad = 0;
@@ -150,7 +147,7 @@ public class ZramCommands {
             for (long i = range[0]; i < range[1]; i++) {
                 int rc = d.readPage((int) i, buf, 0);
                 if (rc < 0) {
-                    throw ZCli.fail(cmd, ZCli.errno(rc) + " reading page " + i + " of " + d.name);
+                    throw Args.fail(cmd, Args.errno(rc) + " reading page " + i + " of " + d.name);
                 }
                 if (!ZramPattern.matches(s, i, buf, 0, scratch)) {
                     bad++;
@@ -169,10 +166,10 @@ public class ZramCommands {
     }
 
     private static long[] range(String cmd, Zram d, String offset, String pages) {
-        long off = ZCli.number(cmd, "offset", offset, 0, Integer.MAX_VALUE);
-        long n = ZCli.number(cmd, "page count", pages, 1, Integer.MAX_VALUE);
+        long off = Args.number(cmd, "offset", offset, 0, Integer.MAX_VALUE);
+        long n = Args.number(cmd, "page count", pages, 1, Integer.MAX_VALUE);
         if (off + n > d.nrPages) {
-            throw ZCli.fail(cmd, "pages " + off + "-" + (off + n - 1) + " are beyond the " + d.nrPages + " pages of "
+            throw Args.fail(cmd, "pages " + off + "-" + (off + n - 1) + " are beyond the " + d.nrPages + " pages of "
                     + d.name);
         }
         return new long[] {off, off + n};
@@ -185,7 +182,7 @@ public class ZramCommands {
             for (Zram d : zs.devices()) {
                 stats(sb, d);
             }
-            return sb.length() == 0 ? "(no zram devices)" : ZCli.lines(sb);
+            return sb.length() == 0 ? "(no zram devices)" : Args.lines(sb);
         });
     }
 
@@ -194,7 +191,7 @@ public class ZramCommands {
         return call(() -> {
             StringBuilder sb = new StringBuilder();
             stats(sb, device("zram:stats", dev));
-            return ZCli.lines(sb);
+            return Args.lines(sb);
         });
     }
 
@@ -219,7 +216,7 @@ public class ZramCommands {
         return call(() -> {
             Zram d = device("zram:reset", dev);
             if (zs.isSwap(d)) {
-                throw ZCli.fail("zram:reset", d.name + " is a swap device, " + ZCli.errno(Errno.EBUSY.neg())
+                throw Args.fail("zram:reset", d.name + " is a swap device, " + Args.errno(Errno.EBUSY.neg())
                         + ": zram:swapoff " + d.name + " first");
             }
             long stored = d.pagesStored.get();
@@ -237,11 +234,11 @@ public class ZramCommands {
                     "ALGORITHM", "DISKSIZE", "DATA", "COMPR", "TOTAL", "MOUNTPOINT"));
             for (Zram d : zs.devices()) {
                 sb.append(String.format("%-10s %-9s %8s %6s %6s %6s %s%n", "/dev/" + d.name, Zcomp.ALGORITHM,
-                        ZCli.human(d.disksize), ZCli.human(d.pagesStored.get() * ZsConst.PAGE_SIZE),
-                        ZCli.human(d.comprDataSize.get()), ZCli.human(d.pool.totalPages() * ZsConst.PAGE_SIZE),
+                        human(d.disksize), human(d.pagesStored.get() * ZsConst.PAGE_SIZE),
+                        human(d.comprDataSize.get()), human(d.pool.totalPages() * ZsConst.PAGE_SIZE),
                         zs.isSwap(d) ? "[SWAP]" : ""));
             }
-            return ZCli.lines(sb);
+            return Args.lines(sb);
         });
     }
 
@@ -258,10 +255,10 @@ public class ZramCommands {
         String cmd = "zram:swapon";
         return call(() -> {
             Zram d = device(cmd, dev);
-            int prio = (int) ZCli.number(cmd, "priority", priority, 0, Short.MAX_VALUE);
+            int prio = (int) Args.number(cmd, "priority", priority, 0, Short.MAX_VALUE);
             int rc = zs.swapon(d, prio);
             if (rc < 0) {
-                throw ZCli.fail(cmd, "swapon /dev/" + d.name + ": " + ZCli.errno(rc));
+                throw Args.fail(cmd, "swapon /dev/" + d.name + ": " + Args.errno(rc));
             }
             return "swapon /dev/" + d.name + ": swap type " + rc + ", priority " + prio + ", " + (d.nrPages - 1)
                     + " pages";
@@ -276,9 +273,22 @@ public class ZramCommands {
             Zram d = device(cmd, dev);
             int rc = zs.swapoff(d);
             if (rc < 0) {
-                throw ZCli.fail(cmd, "swapoff /dev/" + d.name + ": " + ZCli.errno(rc));
+                throw Args.fail(cmd, "swapoff /dev/" + d.name + ": " + Args.errno(rc));
             }
             return "swapoff /dev/" + d.name + ": done";
         });
+    }
+
+    /** {@code zramctl}'s sizes: {@code 0B}, {@code 512K}, {@code 4.5M}, {@code 1G}. */
+    static String human(long bytes) {
+        String[] units = {"B", "K", "M", "G", "T"};
+        double v = bytes;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        long tenths = Math.round(v * 10);
+        return (tenths % 10 == 0 ? Long.toString(tenths / 10) : (tenths / 10) + "." + (tenths % 10)) + units[u];
     }
 }

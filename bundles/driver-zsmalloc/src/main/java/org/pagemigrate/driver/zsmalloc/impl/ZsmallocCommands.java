@@ -7,6 +7,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -49,7 +50,7 @@ public class ZsmallocCommands {
         ZsPool p = zs.pool(name);
         if (p == null) {
             List<ZsPool> all = zs.pools();
-            throw ZCli.fail(cmd, "no zsmalloc pool " + name + (all.isEmpty() ? " (none exists: zram:create SIZE "
+            throw Args.fail(cmd, "no zsmalloc pool " + name + (all.isEmpty() ? " (none exists: zram:create SIZE "
                     + "makes one)" : " (pools: " + String.join(", ", all.stream().map(x -> x.name).toList()) + ")"));
         }
         return p;
@@ -89,7 +90,7 @@ public class ZsmallocCommands {
                 }
                 sb.append(String.format(" %10d %15d%n", p.objectsInUse(), p.pagesCompacted()));
             }
-            return ZCli.lines(sb);
+            return Args.lines(sb);
         } finally {
             zs.exit();
         }
@@ -103,13 +104,8 @@ public class ZsmallocCommands {
             @Descriptor("the pool (a zram device's pool has its name, e.g. zram0)") String pool,
             @Descriptor("target node") String node) {
         String cmd = "zsmalloc:migrate";
-        MigrateMode m;
-        try {
-            m = MigrateMode.parse(mode);
-        } catch (IllegalArgumentException e) {
-            throw ZCli.fail(cmd, "unknown mode '" + mode + "' (async, sync_light, sync)");
-        }
-        int nid = (int) ZCli.number(cmd, "node", node, 0, machine.topology().nrNodes() - 1);
+        MigrateMode m = Args.mode(cmd, mode);
+        int nid = Args.node(machine, cmd, node);
         zs.enter();
         try {
             ZsPool p = pool(cmd, pool);

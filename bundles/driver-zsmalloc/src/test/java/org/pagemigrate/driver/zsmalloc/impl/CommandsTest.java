@@ -126,7 +126,7 @@ public class CommandsTest {
         assertEquals("zram:write: pages 10-19 are beyond the 16 pages of zram0", error("zram:write zram0 10 10"));
         assertEquals("zram:write: bad page count 'x': expected a non-negative number (decimal or 0x hex)",
                 error("zram:write zram0 0 x"));
-        assertEquals("zram:write: node 5 out of range 0-1", error("zram:write --node 5 zram0 0 1"));
+        assertEquals("zram:write: no node 5 (the machine has nodes 0-1)", error("zram:write --node 5 zram0 0 1"));
         assertEquals("zsmalloc:migrate: unknown mode 'fast' (async, sync_light, sync)",
                 error("zsmalloc:migrate --mode fast zram0 1"));
         assertEquals("zsmalloc:classes: no zsmalloc pool zram1 (pools: zram0)", error("zsmalloc:classes zram1"));
