@@ -14,6 +14,7 @@ import org.junit.Test;
 import org.pagemigrate.api.fs.FileSystemType;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Inode;
+import org.pagemigrate.api.fs.SimpleInode;
 import org.pagemigrate.api.fs.SuperBlock;
 import org.pagemigrate.api.fs.Vfs;
 import org.pagemigrate.api.machine.AddressSpace;
@@ -67,22 +68,7 @@ public class VfsTest {
             }
             AddressSpace as = machine.addressSpaces().create(type, path, 0, null);
             long ino = files.size() + 1;
-            Inode i = new Inode() {
-                @Override
-                public long ino() {
-                    return ino;
-                }
-
-                @Override
-                public String path() {
-                    return path;
-                }
-
-                @Override
-                public AddressSpace mapping() {
-                    return as;
-                }
-            };
+            Inode i = new SimpleInode(ino, path, as);
             files.put(path, i);
             return i;
         }

@@ -2,8 +2,9 @@ package org.pagemigrate.driver.blockfs.impl;
 
 import java.util.Arrays;
 import java.util.function.LongConsumer;
-import org.pagemigrate.api.fs.Inode;
+import org.pagemigrate.api.fs.SimpleInode;
 import org.pagemigrate.api.machine.AddressSpace;
+import org.pagemigrate.api.machine.AddressSpaces;
 
 /**
  * A blockfs file: its number, its name in the (flat) root directory, its page cache, and its block map — file
@@ -14,39 +15,18 @@ import org.pagemigrate.api.machine.AddressSpace;
  * <p>Context: the block map is guarded by this object ({@code i_data_sem}); it is taken inside the folio lock and
  * never around one.
  */
-final class BlockFsInode implements Inode {
+final class BlockFsInode extends SimpleInode {
     private final BlockFsSuperBlock sb;
-    private final long ino;
-    private final String path;
-    private AddressSpace mapping;
     private long[] blocks = new long[0];
     private long allocated;
     /** Unlinked ({@code i_nlink == 0}): no new blocks, no new journal entries. */
     private volatile boolean dead;
 
-    BlockFsInode(BlockFsSuperBlock sb, long ino, String path) {
+    /** A new empty file whose page cache, of mapping type {@code type}, reads and writes through {@code io}. */
+    BlockFsInode(BlockFsSuperBlock sb, long ino, String path, AddressSpaces spaces, String type,
+            AddressSpace.ReadFolio io) {
+        super(ino, path, self -> spaces.create(type, self, AddressSpace.AS_WRITEBACK, io));
         this.sb = sb;
-        this.ino = ino;
-        this.path = path;
-    }
-
-    void setMapping(AddressSpace mapping) {
-        this.mapping = mapping;
-    }
-
-    @Override
-    public long ino() {
-        return ino;
-    }
-
-    @Override
-    public String path() {
-        return path;
-    }
-
-    @Override
-    public AddressSpace mapping() {
-        return mapping;
     }
 
     BlockFsSuperBlock sb() {
@@ -115,6 +95,6 @@ final class BlockFsInode implements Inode {
 
     @Override
     public String toString() {
-        return "blockfs inode " + ino + " " + path;
+        return "blockfs inode " + ino() + " " + path();
     }
 }

@@ -10,7 +10,6 @@ import java.util.logging.Logger;
 import org.pagemigrate.api.fs.FsException;
 import org.pagemigrate.api.fs.Inode;
 import org.pagemigrate.api.fs.SuperBlock;
-import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.AddressSpaces;
 import org.pagemigrate.api.machine.BufferHead;
 import org.pagemigrate.api.machine.BufferHeads;
@@ -198,8 +197,7 @@ final class BlockFsSuperBlock implements SuperBlock {
             if (files.size() >= nrInodes - 11) {
                 throw new FsException(Errno.ENOSPC, name + ": no free inode (" + nrInodes + " in all)");
             }
-            inode = new BlockFsInode(this, nextIno++, path);
-            inode.setMapping(spaces.create(opts.mappingType(), inode, AddressSpace.AS_WRITEBACK, io));
+            inode = new BlockFsInode(this, nextIno++, path, spaces, opts.mappingType(), io);
             files.put(path, inode);
         }
         return inode;

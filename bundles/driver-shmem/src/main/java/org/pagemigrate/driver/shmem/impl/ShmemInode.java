@@ -1,6 +1,6 @@
 package org.pagemigrate.driver.shmem.impl;
 
-import org.pagemigrate.api.fs.Inode;
+import org.pagemigrate.api.fs.SimpleInode;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
@@ -16,35 +16,16 @@ import org.pagemigrate.api.mm.PageFlag;
  * <p>Context: every method may be called from any thread; the block hooks run in atomic context (see
  * {@link AddressSpace.ReadFolio#inodeAcctBlocks}).
  */
-final class ShmemInode implements Inode, AddressSpace.ReadFolio {
+final class ShmemInode extends SimpleInode implements AddressSpace.ReadFolio {
     private final TmpfsSuperBlock sb;
-    private final long ino;
-    private final String path;
     private final MemMap memMap;
-    private final AddressSpace mapping;
 
     /** {@code shmem_get_inode()}: a new empty regular file with its own shmem address space. */
     ShmemInode(Machine machine, TmpfsSuperBlock sb, long ino, String path) {
+        super(ino, path, self -> machine.addressSpaces().create(ShmemAops.TYPE, self, AddressSpace.AS_SHMEM,
+                (ShmemInode) self));
         this.sb = sb;
-        this.ino = ino;
-        this.path = path;
         this.memMap = machine.memMap();
-        this.mapping = machine.addressSpaces().create(ShmemAops.TYPE, this, AddressSpace.AS_SHMEM, this);
-    }
-
-    @Override
-    public long ino() {
-        return ino;
-    }
-
-    @Override
-    public String path() {
-        return path;
-    }
-
-    @Override
-    public AddressSpace mapping() {
-        return mapping;
     }
 
     /**
@@ -73,6 +54,6 @@ final class ShmemInode implements Inode, AddressSpace.ReadFolio {
     /** The name {@code /proc/PID/maps} shows for a mapping of this file: {@code MOUNT:/path}. */
     @Override
     public String toString() {
-        return sb.name() + ":" + path;
+        return sb.name() + ":" + path();
     }
 }
