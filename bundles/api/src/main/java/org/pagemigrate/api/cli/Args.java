@@ -211,6 +211,20 @@ public final class Args {
         return e == null ? Integer.toString(rc) : e.message();
     }
 
+    /**
+     * The result of a command that compared {@code n} pages with a test pattern ({@code mm:check}, {@code fs:check},
+     * {@code zram:check}): {@code ok: N pages match}. When {@code bad} of them differ it throws an
+     * {@link IllegalStateException} instead, so a script stops there: {@code MISMATCH WHERE: BAD of N pages differ},
+     * {@code where} naming the first page that differs ({@code at 0x7f0000001000}).
+     */
+    public static String pagesMatch(long n, long bad, String where) {
+        if (bad > 0) {
+            throw new IllegalStateException("MISMATCH " + where + ": " + bad + " of " + n
+                    + (n == 1 ? " page differs" : " pages differ"));
+        }
+        return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+    }
+
     /** The lines of {@code sb} without the final newline, which Gogo's println adds back. */
     public static String lines(StringBuilder sb) {
         int n = sb.length();

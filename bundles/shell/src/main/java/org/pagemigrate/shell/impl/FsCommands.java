@@ -203,11 +203,7 @@ public class FsCommands {
                 firstBad = firstBad < 0 ? p : firstBad;
             }
         }
-        if (bad > 0) {
-            throw new IllegalStateException("MISMATCH in " + file + " at page " + firstBad + ": " + bad + " of " + n
-                    + (n == 1 ? " page differs" : " pages differ"));
-        }
-        return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+        return Args.pagesMatch(n, bad, "in " + file + " at page " + firstBad);
     }
 
     @Descriptor("print 64 bytes of a file at an offset, as hexdump -C does")

@@ -229,11 +229,7 @@ public class TaskCommands {
                 }
             }
         }
-        if (bad > 0) {
-            throw new IllegalStateException("MISMATCH at " + Args.hex(first) + ": " + bad + " of " + n
-                    + (n == 1 ? " page differs" : " pages differ"));
-        }
-        return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+        return Args.pagesMatch(n, bad, "at " + Args.hex(first));
     }
 
     /**

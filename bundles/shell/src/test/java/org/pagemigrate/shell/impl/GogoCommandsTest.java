@@ -19,6 +19,7 @@ import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Vma;
 import org.pagemigrate.api.mm.Capability;
+import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /**
  * The commands as Gogo runs them: registered from their DS descriptors, parsed by Gogo's own option handling
@@ -52,12 +53,12 @@ public class GogoCommandsTest {
     public void everyComponentIsAGogoCommandWithAStaticMandatoryMachine() throws Exception {
         assertEquals(FUNCTIONS.keySet(), new java.util.HashSet<>(GogoShell.COMPONENTS));
         for (Class<?> c : GogoShell.COMPONENTS) {
-            GogoShell.Descriptor d = GogoShell.descriptor(c);
-            assertEquals(c.getName(), c == FsCommands.class ? "fs" : "mm", d.scope);
-            assertEquals(c.getName(), FUNCTIONS.get(c), d.functions);
-            assertTrue(d.xml, d.xml.contains("<provide interface=\"" + c.getName() + "\"/>"));
+            GogoTestSession.ComponentDescriptor d = GogoTestSession.descriptor(c);
+            assertEquals(c.getName(), c == FsCommands.class ? "fs" : "mm", d.scope());
+            assertEquals(c.getName(), FUNCTIONS.get(c), d.functions());
+            assertTrue(d.xml(), d.xml().contains("<provide interface=\"" + c.getName() + "\"/>"));
             // static (the default policy), mandatory (the default cardinality 1..1), injected into the constructor
-            assertTrue(d.xml, d.xml.contains("<reference name=\"machine\" interface=\"" + Machine.class.getName()
+            assertTrue(d.xml(), d.xml().contains("<reference name=\"machine\" interface=\"" + Machine.class.getName()
                     + "\" parameter=\"0\"/>"));
         }
     }

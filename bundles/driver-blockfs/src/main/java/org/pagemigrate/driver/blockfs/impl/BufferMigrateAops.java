@@ -1,6 +1,5 @@
 package org.pagemigrate.driver.blockfs.impl;
 
-import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -20,24 +19,15 @@ import org.pagemigrate.api.mm.MigrateMode;
  */
 @Component(service = AddressSpaceOperations.class)
 @MappingType(BlockFsType.MAPPING_ORDERED)
-public class BufferMigrateAops implements AddressSpaceOperations {
-    private final MigrationService migration;
-    private final AtomicLong calls = new AtomicLong();
-
+public class BufferMigrateAops extends BufferAops {
     @Activate
     public BufferMigrateAops(@Reference MigrationService migration) {
-        this.migration = migration;
+        super(migration);
     }
 
     /** {@code buffer_migrate_folio()}; see {@link MigrationService#bufferMigrateFolio}. */
     @Override
-    public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
-        calls.incrementAndGet();
+    int bufferMigrate(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         return migration.bufferMigrateFolio(mapping, dst, src, mode);
-    }
-
-    /** Calls of {@link #migrateFolio} so far. */
-    long calls() {
-        return calls.get();
     }
 }

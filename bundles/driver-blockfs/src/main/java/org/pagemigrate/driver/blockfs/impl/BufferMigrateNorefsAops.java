@@ -1,6 +1,5 @@
 package org.pagemigrate.driver.blockfs.impl;
 
-import java.util.concurrent.atomic.AtomicLong;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -19,24 +18,15 @@ import org.pagemigrate.api.mm.MigrateMode;
  */
 @Component(service = AddressSpaceOperations.class)
 @MappingType(BlockFsType.MAPPING_JOURNAL)
-public class BufferMigrateNorefsAops implements AddressSpaceOperations {
-    private final MigrationService migration;
-    private final AtomicLong calls = new AtomicLong();
-
+public class BufferMigrateNorefsAops extends BufferAops {
     @Activate
     public BufferMigrateNorefsAops(@Reference MigrationService migration) {
-        this.migration = migration;
+        super(migration);
     }
 
     /** {@code buffer_migrate_folio_norefs()}; see {@link MigrationService#bufferMigrateFolioNorefs}. */
     @Override
-    public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
-        calls.incrementAndGet();
+    int bufferMigrate(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
         return migration.bufferMigrateFolioNorefs(mapping, dst, src, mode);
-    }
-
-    /** Calls of {@link #migrateFolio} so far. */
-    long calls() {
-        return calls.get();
     }
 }

@@ -4,17 +4,12 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import org.apache.felix.gogo.runtime.CommandProcessorImpl;
-import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
 import org.apache.felix.service.command.Descriptor;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.machine.Swap;
 import org.pagemigrate.api.machine.Task;
+import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /**
  * {@code swap:on}, {@code swap:off}, {@code swap:info} and {@code swap:stats}: the /proc/swaps format, the kernel's
@@ -210,24 +205,13 @@ public class SwapCommandsTest {
 
     @Test
     public void gogoParsesTheOptions() throws Exception {
-        ThreadIOImpl threadIO = new ThreadIOImpl();
-        threadIO.start();
-        try {
-            CommandProcessorImpl processor = new CommandProcessorImpl(threadIO);
-            for (String f : new String[] {"on", "off", "info", "stats"}) {
-                processor.addCommand("swap", sh, f);
-            }
-            PrintStream out = new PrintStream(new ByteArrayOutputStream());
-            CommandSession session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
+        try (GogoTestSession session = new GogoTestSession(sh)) {
             assertEquals("/dev/x", session.execute("swap:on --priority 7 --name /dev/x 16K"));
             assertEquals("/dev/ram0", session.execute("dev = swap:on -p 3 8K"));
             assertEquals(HEADER + row("/dev/x", 12, 0, 7) + "\n" + row("/dev/ram0", 4, 0, 3),
                     session.execute("swap:info"));
             assertEquals("swapoff /dev/ram0", session.execute("swap:off $dev"));
             assertEquals("swapoff /dev/x", session.execute("swap:off"));
-            session.close();
-        } finally {
-            threadIO.stop();
         }
     }
 }

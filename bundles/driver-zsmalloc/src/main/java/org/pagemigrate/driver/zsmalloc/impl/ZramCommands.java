@@ -157,11 +157,7 @@ public class ZramCommands {
                 }
             }
             long n = range[1] - range[0];
-            if (bad > 0) {
-                throw new IllegalStateException("MISMATCH at page " + first + " of " + d.name + ": " + bad + " of " + n
-                        + (n == 1 ? " page differs" : " pages differ"));
-            }
-            return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+            return Args.pagesMatch(n, bad, "at page " + first + " of " + d.name);
         });
     }
 

@@ -4,18 +4,13 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Parameter;
-import org.apache.felix.gogo.runtime.CommandProcessorImpl;
-import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
-import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.mm.VmStatItem;
+import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /** The zram: and zsmalloc: commands through a real Gogo runtime: options, overloads, formats and one-line errors. */
 public class CommandsTest {
@@ -25,41 +20,21 @@ public class CommandsTest {
     private static final String[] ZSMALLOC = {"classes", "pools", "migrate"};
 
     private final Rig rig = new Rig();
-    private final ThreadIOImpl threadIO = new ThreadIOImpl();
-    private final CommandSession session;
-
-    public CommandsTest() {
-        threadIO.start();
-        CommandProcessorImpl processor = new CommandProcessorImpl(threadIO);
-        for (String f : ZRAM) {
-            processor.addCommand("zram", new ZramCommands(rig.zs), f);
-        }
-        for (String f : ZSMALLOC) {
-            processor.addCommand("zsmalloc", new ZsmallocCommands(rig.zs, rig.m, rig.migration), f);
-        }
-        PrintStream out = new PrintStream(new ByteArrayOutputStream());
-        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
-    }
+    private final GogoTestSession session = new GogoTestSession(new ZramCommands(rig.zs),
+            new ZsmallocCommands(rig.zs, rig.m, rig.migration));
 
     @After
     public void close() {
         session.close();
-        threadIO.stop();
         rig.assertClean();
     }
 
     private String run(String line) throws Exception {
-        Object r = session.execute(line);
-        return r == null ? null : r.toString();
+        return session.run(line);
     }
 
     private String error(String line) {
-        try {
-            run(line);
-        } catch (Exception e) {
-            return e.getMessage();
-        }
-        throw new AssertionError(line + " did not fail");
+        return session.error(line);
     }
 
     @Test
