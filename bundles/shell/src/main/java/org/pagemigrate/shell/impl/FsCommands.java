@@ -157,22 +157,19 @@ public class FsCommands {
     public String write(@Descriptor("MOUNT:/path") String file, @Descriptor("first page (file offset / 4096)")
             String page, @Descriptor("number of pages") String pages, @Descriptor("pattern seed") String seed) {
         String cmd = "fs:write";
-        Inode i = resolve(cmd, file);
-        long first = Args.number(cmd, "page", page, 0, 1L << 35);
-        long n = Args.pages(cmd, pages);
-        long s = Args.number(cmd, "seed", seed);
+        Span r = span(cmd, file, page, pages, seed);
         byte[] buf = new byte[Machine.PAGE_SIZE];
-        for (long p = first; p < first + n; p++) {
+        for (long p = r.first; p < r.first + r.n; p++) {
             long pos = p << Machine.PAGE_SHIFT;
-            PagePattern.fill(s, pos, buf, 0);
-            long rc = machine.addressSpaces().write(i.mapping(), pos, buf, 0, buf.length);
+            PagePattern.fill(r.seed, pos, buf, 0);
+            long rc = machine.addressSpaces().write(r.inode.mapping(), pos, buf, 0, buf.length);
             if (rc != buf.length) {
                 throw Args.fail(cmd, (rc < 0 ? Args.errno((int) rc) : "short write of " + rc + " bytes")
-                        + " at page " + p + " after " + (p - first) + " of " + n + " pages");
+                        + " at page " + p + " after " + (p - r.first) + " of " + r.n + " pages");
             }
         }
-        return "wrote " + n + (n == 1 ? " page" : " pages") + " to " + file + " at page " + first + " (seed " + s
-                + ")";
+        return "wrote " + r.n + (r.n == 1 ? " page" : " pages") + " to " + file + " at page " + r.first + " (seed "
+                + r.seed + ")";
     }
 
     @Descriptor("compare pages of a file with the test pattern of seed 1 (read(2)); fails on any difference")
@@ -185,25 +182,22 @@ public class FsCommands {
     public String check(@Descriptor("MOUNT:/path") String file, @Descriptor("first page (file offset / 4096)")
             String page, @Descriptor("number of pages") String pages, @Descriptor("pattern seed") String seed) {
         String cmd = "fs:check";
-        Inode i = resolve(cmd, file);
-        long first = Args.number(cmd, "page", page, 0, 1L << 35);
-        long n = Args.pages(cmd, pages);
-        long s = Args.number(cmd, "seed", seed);
+        Span r = span(cmd, file, page, pages, seed);
         byte[] buf = new byte[Machine.PAGE_SIZE];
         long bad = 0;
         long firstBad = -1;
-        for (long p = first; p < first + n; p++) {
+        for (long p = r.first; p < r.first + r.n; p++) {
             long pos = p << Machine.PAGE_SHIFT;
-            long rc = machine.addressSpaces().read(i.mapping(), pos, buf, 0, buf.length);
+            long rc = machine.addressSpaces().read(r.inode.mapping(), pos, buf, 0, buf.length);
             if (rc < 0) {
                 throw Args.fail(cmd, Args.errno((int) rc) + " at page " + p);
             }
-            if (rc != buf.length || !PagePattern.matches(s, pos, buf, 0)) {
+            if (rc != buf.length || !PagePattern.matches(r.seed, pos, buf, 0)) {
                 bad++;
                 firstBad = firstBad < 0 ? p : firstBad;
             }
         }
-        return Args.pagesMatch(n, bad, "in " + file + " at page " + firstBad);
+        return Args.pagesMatch(r.n, bad, "in " + file + " at page " + firstBad);
     }
 
     @Descriptor("print 64 bytes of a file at an offset, as hexdump -C does")
@@ -265,6 +259,16 @@ public class FsCommands {
             throw Args.fail("fs:sync", name + ": " + Args.errno(rc));
         }
         return "synced " + name;
+    }
+
+    /** The arguments of {@code fs:write} and {@code fs:check}: FILE, first page, page count, pattern seed. */
+    private record Span(Inode inode, long first, long n, long seed) {
+    }
+
+    private Span span(String cmd, String file, String page, String pages, String seed) {
+        Inode i = resolve(cmd, file);
+        return new Span(i, Args.number(cmd, "page", page, 0, 1L << 35), Args.pages(cmd, pages),
+                Args.number(cmd, "seed", seed));
     }
 
     private Inode resolve(String cmd, String file) {

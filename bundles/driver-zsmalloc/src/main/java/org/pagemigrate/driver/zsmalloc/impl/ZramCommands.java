@@ -102,22 +102,19 @@ public class ZramCommands {
             @Descriptor("pattern seed (default 1)") String seed) {
         String cmd = "zram:write";
         return call(() -> {
-            Zram d = device(cmd, dev);
-            long[] range = range(cmd, d, offset, pages);
-            long s = Args.number(cmd, "seed", seed);
+            Span r = span(cmd, dev, offset, pages, seed);
             int nid = node.equals("-1") ? -1 : Args.node(zs.machine, cmd, node);
             byte[] buf = new byte[ZsConst.PAGE_SIZE];
-            for (long i = range[0]; i < range[1]; i++) {
-                ZramPattern.fill(s, i, buf, 0);
-                int rc = d.writePage((int) i, buf, 0, nid);
+            for (long i = r.first; i < r.end; i++) {
+                ZramPattern.fill(r.seed, i, buf, 0);
+                int rc = r.d.writePage((int) i, buf, 0, nid);
                 if (rc < 0) {
-                    throw Args.fail(cmd, Args.errno(rc) + " writing page " + i + " of " + d.name + " after "
-                            + (i - range[0]) + " of " + (range[1] - range[0]) + " pages");
+                    throw Args.fail(cmd, Args.errno(rc) + " writing page " + i + " of " + r.d.name + " after "
+                            + (i - r.first) + " of " + r.n() + " pages");
                 }
             }
-            long n = range[1] - range[0];
-            return "wrote " + n + (n == 1 ? " page" : " pages") + " at page " + range[0] + " of " + d.name + " (seed "
-                    + s + ")";
+            return "wrote " + r.n() + (r.n() == 1 ? " page" : " pages") + " at page " + r.first + " of " + r.d.name
+                    + " (seed " + r.seed + ")";
         });
     }
 
@@ -137,38 +134,43 @@ public class ZramCommands {
             @Descriptor("pattern seed (default 1)") String seed) {
         String cmd = "zram:check";
         return call(() -> {
-            Zram d = device(cmd, dev);
-            long[] range = range(cmd, d, offset, pages);
-            long s = Args.number(cmd, "seed", seed);
+            Span r = span(cmd, dev, offset, pages, seed);
             byte[] buf = new byte[ZsConst.PAGE_SIZE];
             byte[] scratch = new byte[ZsConst.PAGE_SIZE];
             long bad = 0;
             long first = -1;
-            for (long i = range[0]; i < range[1]; i++) {
-                int rc = d.readPage((int) i, buf, 0);
+            for (long i = r.first; i < r.end; i++) {
+                int rc = r.d.readPage((int) i, buf, 0);
                 if (rc < 0) {
-                    throw Args.fail(cmd, Args.errno(rc) + " reading page " + i + " of " + d.name);
+                    throw Args.fail(cmd, Args.errno(rc) + " reading page " + i + " of " + r.d.name);
                 }
-                if (!ZramPattern.matches(s, i, buf, 0, scratch)) {
+                if (!ZramPattern.matches(r.seed, i, buf, 0, scratch)) {
                     bad++;
                     if (first < 0) {
                         first = i;
                     }
                 }
             }
-            long n = range[1] - range[0];
-            return Args.pagesMatch(n, bad, "at page " + first + " of " + d.name);
+            return Args.pagesMatch(r.n(), bad, "at page " + first + " of " + r.d.name);
         });
     }
 
-    private static long[] range(String cmd, Zram d, String offset, String pages) {
+    /** The arguments of {@code zram:write} and {@code zram:check}: the device, pages {@code [first, end)}, the seed. */
+    private record Span(Zram d, long first, long end, long seed) {
+        long n() {
+            return end - first;
+        }
+    }
+
+    private Span span(String cmd, String dev, String offset, String pages, String seed) {
+        Zram d = device(cmd, dev);
         long off = Args.number(cmd, "offset", offset, 0, Integer.MAX_VALUE);
         long n = Args.number(cmd, "page count", pages, 1, Integer.MAX_VALUE);
         if (off + n > d.nrPages) {
             throw Args.fail(cmd, "pages " + off + "-" + (off + n - 1) + " are beyond the " + d.nrPages + " pages of "
                     + d.name);
         }
-        return new long[] {off, off + n};
+        return new Span(d, off, off + n, Args.number(cmd, "seed", seed));
     }
 
     @Descriptor("/sys/block/zramN/mm_stat of every device, each under a line naming its fields")
