@@ -1,18 +1,12 @@
 package org.pagemigrate.shell.impl;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.felix.service.command.Descriptor;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.machine.Machine;
@@ -65,26 +59,8 @@ public class GogoCommandsTest {
 
     @Test
     public void everyCommandAndEveryParameterHasADescriptor() {
-        for (Map.Entry<Class<?>, List<String>> e : FUNCTIONS.entrySet()) {
-            for (String f : e.getValue()) {
-                List<Method> methods = new ArrayList<>();
-                for (Method method : e.getKey().getMethods()) {
-                    if (method.getName().equals(f) && Modifier.isPublic(method.getModifiers())) {
-                        methods.add(method);
-                    }
-                }
-                assertFalse("no method for mm:" + f, methods.isEmpty());
-                for (Method method : methods) {
-                    Descriptor md = method.getAnnotation(Descriptor.class);
-                    assertNotNull("mm:" + f + " has no @Descriptor", md);
-                    assertFalse(md.value().isBlank());
-                    assertEquals("mm:" + f + " returns", String.class, method.getReturnType());
-                    for (Parameter p : method.getParameters()) {
-                        assertNotNull("mm:" + f + " parameter " + p + " has no @Descriptor",
-                                p.getAnnotation(Descriptor.class));
-                    }
-                }
-            }
+        for (Class<?> c : FUNCTIONS.keySet()) {
+            GogoTestSession.assertCommandsDescribed(c);
         }
     }
 

@@ -44,4 +44,10 @@ public class GogoCommandsTest {
         assertTrue(run("mm:setuid -e " + t.pid() + " 5").equals("seteuid(5) = 0"));
         assertEquals(Integer.toString(t.pid() + 1), run("mm:fork " + t.pid()));
     }
+
+    @Test
+    public void everyCommandAndParameterIsDescribed() {
+        GogoTestSession.assertCommandsDescribed(NumaCommands.class);
+        GogoTestSession.assertCommandsDescribed(CredCommands.class);
+    }
 }

@@ -7,6 +7,7 @@ import static org.junit.Assert.fail;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.mm.VmStatItem;
+import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /** The {@code balloon:} commands' results, wording and refusal of bad input. */
 public class BalloonCommandsTest {
@@ -99,5 +100,10 @@ public class BalloonCommandsTest {
                 () -> cmd.migrate("sync", "compaction", "-1"));
         assertEquals(free, rig.freePages());
         assertEquals(0, rig.stat(VmStatItem.BALLOON_INFLATE));
+    }
+
+    @Test
+    public void everyCommandAndParameterIsDescribed() {
+        GogoTestSession.assertCommandsDescribed(BalloonCommands.class);
     }
 }

@@ -4,9 +4,6 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Parameter;
-import org.apache.felix.service.command.Descriptor;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.mm.VmStatItem;
@@ -14,11 +11,6 @@ import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /** The zram: and zsmalloc: commands through a real Gogo runtime: options, overloads, formats and one-line errors. */
 public class CommandsTest {
-    /** The functions of the components' {@code @GogoCommand} (a class-retention annotation). */
-    private static final String[] ZRAM = {"create", "write", "check", "stats", "compact", "reset", "list", "swapon",
-        "swapoff"};
-    private static final String[] ZSMALLOC = {"classes", "pools", "migrate"};
-
     private final Rig rig = new Rig();
     private final GogoTestSession session = new GogoTestSession(new ZramCommands(rig.zs),
             new ZsmallocCommands(rig.zs, rig.m, rig.migration));
@@ -39,22 +31,8 @@ public class CommandsTest {
 
     @Test
     public void everyCommandAndParameterIsDescribed() {
-        for (Class<?> c : new Class<?>[] {ZramCommands.class, ZsmallocCommands.class}) {
-            for (String f : c == ZramCommands.class ? ZRAM : ZSMALLOC) {
-                boolean found = false;
-                for (Method m : c.getMethods()) {
-                    if (!m.getName().equals(f)) {
-                        continue;
-                    }
-                    found = true;
-                    assertTrue(c.getSimpleName() + "." + f, m.isAnnotationPresent(Descriptor.class));
-                    for (Parameter p : m.getParameters()) {
-                        assertTrue(c.getSimpleName() + "." + f + " " + p, p.isAnnotationPresent(Descriptor.class));
-                    }
-                }
-                assertTrue(c.getSimpleName() + "." + f, found);
-            }
-        }
+        GogoTestSession.assertCommandsDescribed(ZramCommands.class);
+        GogoTestSession.assertCommandsDescribed(ZsmallocCommands.class);
     }
 
     @Test
