@@ -103,9 +103,18 @@ public abstract class PagemigrateTestSupport {
         return new Option[0];
     }
 
+    /**
+     * Whether the suite starts with the project bundle of {@code jar} installed: every one, unless a suite installs a
+     * bundle itself (it finds the jar in {@link #projectBundleFiles()}).
+     */
+    protected boolean provisioned(File jar) {
+        return true;
+    }
+
     /** The project's bundles, each from the jar this reactor built (failsafe's {@code pagemigrate.bundles}). */
-    private static Option projectBundles() {
+    private Option projectBundles() {
         return composite(projectBundleFiles().stream()
+            .filter(this::provisioned)
             .map(file -> bundle(file.toURI().toString()))
             .toArray(Option[]::new));
     }
@@ -252,8 +261,13 @@ public abstract class PagemigrateTestSupport {
 
     /** {@code mm:vmstat} through the shell, as counter name to value, in the file's order. */
     protected Map<String, Long> vmstat() {
+        return counters("mm:vmstat");
+    }
+
+    /** A command that prints {@code name value} lines (/proc/vmstat's format), as name to value, in its order. */
+    protected Map<String, Long> counters(String command) {
         Map<String, Long> counters = new LinkedHashMap<>();
-        for (String line : execute("mm:vmstat").split("\n")) {
+        for (String line : execute(command).split("\n")) {
             String[] nameValue = line.split(" ");
             counters.put(nameValue[0], Long.parseLong(nameValue[1]));
         }

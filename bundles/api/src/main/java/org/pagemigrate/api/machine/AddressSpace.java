@@ -74,8 +74,8 @@ public interface AddressSpace {
 
     /**
      * {@code filemap_add_folio()}: inserts a locked folio at {@code index} (aligned to its size), sets its mapping
-     * and index, takes one reference per page and counts {@code nr_file_pages} (and {@code nr_shmem}). Returns 0
-     * or -EEXIST.
+     * and index, takes one reference per page and counts {@code nr_file_pages} (and {@code nr_shmem}). Returns 0,
+     * -EEXIST, or the error of the driver's {@link ReadFolio#inodeAcctBlocks} charge (-ENOSPC).
      */
     int addFolio(int folio, long index);
 
@@ -101,8 +101,9 @@ public interface AddressSpace {
     List<Vma> mappedVmas();
 
     /**
-     * The backing store of an address space, supplied by its driver at creation: how page-cache misses are filled
-     * and how dirty folios are written back ({@code a_ops->read_folio}, {@code a_ops->writepage}).
+     * The backing store of an address space, supplied by its driver at creation: how page-cache misses are filled,
+     * how dirty folios are written back ({@code a_ops->read_folio}, {@code a_ops->writepage}), and what the pages
+     * of the cache cost the file system ({@link #inodeAcctBlocks}), and its part of a write ({@link #writeBegin}).
      */
     @FunctionalInterface
     interface ReadFolio {
@@ -124,6 +125,51 @@ public interface AddressSpace {
          */
         default int writeFolio(AddressSpace mapping, int folio, long index) {
             return WRITE_DONE;
+        }
+
+        /**
+         * {@code shmem_inode_acct_blocks()}: charges {@code nrPages} pages to the file system before a folio enters
+         * the page cache ({@link AddressSpace#addFolio}, and so every fault and write that allocates one). A negative
+         * errno ({@code -ENOSPC} when a size-limited file system is full) keeps the folio out: the write returns it,
+         * a fault takes SIGBUS. Every successful charge is undone by one {@link #inodeUnacctBlocks} when the folio
+         * leaves the cache. The default charges nothing.
+         *
+         * <p>Context: atomic (preemption disabled, the cache's xa_lock held): must not sleep, take a lock another
+         * thread may hold while it waits, or call back into the page cache.
+         */
+        default int inodeAcctBlocks(AddressSpace mapping, int nrPages) {
+            return 0;
+        }
+
+        /**
+         * {@code shmem_inode_unacct_blocks()}: gives back the {@code nrPages} pages charged by
+         * {@link #inodeAcctBlocks} for a folio that left the page cache (removed, truncated, reclaimed, or the whole
+         * address space destroyed). Context: may be atomic, as for {@link #inodeAcctBlocks}.
+         */
+        default void inodeUnacctBlocks(AddressSpace mapping, int nrPages) {
+        }
+
+        /**
+         * {@code a_ops->write_begin}, the file system's part: {@link AddressSpaces#write} calls it for each folio
+         * before copying {@code len} bytes in at byte {@code offset} of the folio (whose first page is file page
+         * {@code index}), so that the driver can prepare its private state (attach buffer heads, allocate the
+         * blocks the write needs: {@code block_write_begin}).
+         * The folio is locked, and uptodate unless the write covers it entirely or lies beyond the end of file
+         * (then it is zeroed after this call). Context: may sleep.
+         *
+         * @return 0, or a negative errno ({@code -ENOSPC}, {@code -EIO}) that ends the write at this folio, with
+         *         nothing copied into it
+         */
+        default int writeBegin(AddressSpace mapping, int folio, long index, int offset, int len) {
+            return 0;
+        }
+
+        /**
+         * {@code a_ops->write_end}, the file system's part: called after the copy, the folio still locked and now
+         * uptodate, just before it is marked dirty ({@code block_write_end}: the buffers written are marked
+         * uptodate and dirty; a journalling file system adds them to its running transaction). Context: may sleep.
+         */
+        default void writeEnd(AddressSpace mapping, int folio, long index, int offset, int len) {
         }
     }
 }

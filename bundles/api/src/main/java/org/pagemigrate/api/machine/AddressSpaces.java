@@ -55,8 +55,10 @@ public interface AddressSpaces {
 
     /**
      * {@code filemap_read()}: copies up to {@code len} bytes of the file at {@code pos} into {@code buf}, reading
-     * missing folios through the driver. Each folio is held by a reference (not its lock) while it is copied, so a
-     * migration of it at that moment fails with -EAGAIN. Returns the bytes read (0 at end of file) or a negative errno.
+     * missing folios through the driver ({@link AddressSpace#AS_SHMEM}: a hole reads as zeroes and stays a hole,
+     * as {@code shmem_file_read_iter()} does). Each folio is held by a reference (not its lock) while it is copied, so
+     * a migration of it at that moment fails with -EAGAIN. Returns the bytes read (0 at end of file) or a negative
+     * errno.
      * Context: may sleep.
      */
     long read(AddressSpace mapping, long pos, byte[] buf, int off, int len);

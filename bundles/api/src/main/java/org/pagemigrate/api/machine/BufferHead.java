@@ -32,7 +32,7 @@ public final class BufferHead {
 
     private int state;
     private int count;
-    private final long blocknr;
+    private volatile long blocknr;
     private final int size;
     private volatile int folio;
     private volatile int offset;
@@ -44,8 +44,18 @@ public final class BufferHead {
         this.offset = offset;
     }
 
+    /** {@code b_blocknr}: the block on the device; meaningful while {@link #MAPPED} is set. */
     public long blocknr() {
         return blocknr;
+    }
+
+    /**
+     * {@code map_bh()}: gives the buffer its disk block (found or just allocated by the file system's
+     * {@code get_block}) and sets {@link #MAPPED}. Context: the folio locked, or the buffer locked.
+     */
+    public void map(long newBlocknr) {
+        this.blocknr = newBlocknr;
+        set(MAPPED);
     }
 
     public int size() {

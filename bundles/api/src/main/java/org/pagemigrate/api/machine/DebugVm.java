@@ -14,7 +14,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * <li>mapcounts equal the page-table entries that map each folio; migration entries point at locked folios;
  *     anonymous folios are reachable through their anon_vma, file folios through their mapping;</li>
  * <li>LRU lists hold exactly the {@code PG_lru} folios of their node and kind, and the LRU, isolation, file,
- *     shmem, dirty, writeback and mapped counters equal what the frames say.</li>
+ *     shmem, dirty, writeback and mapped counters equal what the frames say, as does {@code nr_zspages} (the frames
+ *     of page type {@code zsmalloc} that are in a zspage, {@code page->private} set);</li>
+ * <li>on the {@link Machine} service: every registered {@link DebugVmCheck} (a driver's own state) holds.</li>
  * </ul>
  */
 @ProviderType

@@ -63,4 +63,14 @@ public interface PageAllocator {
 
     /** {@code PageBuddy} for the block containing {@code pfn}: whether the frame is free right now. */
     boolean isFree(int pfn);
+
+    /**
+     * {@code adjust_managed_page_count()} (mm/page_alloc.c): adds {@code count} (negative to take away) to the
+     * {@link Zone#managedPages()} of the zone holding {@code pfn}, and so to the machine's {@code totalram_pages}
+     * ({@code MemTotal}). For drivers that hand pages to someone else for good, as a memory balloon does; watermarks
+     * are not recomputed, as in the kernel.
+     *
+     * @since 1.1
+     */
+    void adjustManagedPageCount(int pfn, long count);
 }

@@ -16,5 +16,5 @@
  * the invariant check sees a consistent machine while threads keep working.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.pagemigrate.api.machine;

@@ -1,7 +1,8 @@
 package org.pagemigrate.api.migrate;
 
 /**
- * {@code new_folio_t}: allocates the destination of {@code src} for migration.
+ * {@code new_folio_t}: allocates the destination of {@code src} for migration. Context: called in atomic context, in
+ * the step that locks the new folio, so that it is never seen unowned: it must not sleep.
  *
  * @param <T> the {@code private} argument of {@link MigrationService#migratePages}
  */

@@ -150,6 +150,13 @@ final class AddressSpaceImpl implements AddressSpace {
                     return Errno.EEXIST.neg();
                 }
             }
+            if (readFolio != null) {
+                // shmem_alloc_and_add_folio(): the file system's block limit first (tmpfs size=)
+                int rc = readFolio.inodeAcctBlocks(this, nr);
+                if (rc < 0) {
+                    return rc;
+                }
+            }
             mm.refAdd(folio, nr);
             if (isSwapCache()) {
                 mm.set(folio, PageFlag.SWAPCACHE);
@@ -212,6 +219,9 @@ final class AddressSpaceImpl implements AddressSpace {
         } finally {
             xaLock.unlock();
             m.preemptEnable();
+        }
+        if (readFolio != null) {
+            readFolio.inodeUnacctBlocks(this, nr);
         }
         mm.putRefs(folio, nr);
     }

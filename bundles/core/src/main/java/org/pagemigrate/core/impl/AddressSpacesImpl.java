@@ -306,6 +306,13 @@ final class AddressSpacesImpl implements AddressSpaces {
             long index = p >>> Machine.PAGE_SHIFT;
             int in = (int) (p & (Machine.PAGE_SIZE - 1));
             int n = Math.min(total - done, Machine.PAGE_SIZE - in);
+            if (as.isShmem() && as.lookup(index) == MemMap.NO_PFN) {
+                // mm/shmem.c: shmem_file_read_iter(): SGP_READ finds no folio in a hole and copies zeroes, so
+                // reading a sparse tmpfs file allocates (and charges) nothing
+                java.util.Arrays.fill(buf, off + done, off + done + n, (byte) 0);
+                done += n;
+                continue;
+            }
             int folio = grabFolio(as, index, false, true);
             if (folio < 0) {
                 return done > 0 ? done : folio;
@@ -339,13 +346,24 @@ final class AddressSpacesImpl implements AddressSpaces {
             if (folio < 0) {
                 return done > 0 ? done : folio;
             }
+            int pfn = folio + (int) (index - mm.index(folio));
+            // the driver's write_begin/write_end see the byte range within the folio
+            int inFolio = ((pfn - folio) << Machine.PAGE_SHIFT) + in;
+            int rc = as.readFolio == null ? 0 : as.readFolio.writeBegin(as, folio, mm.index(folio), inFolio, n);
+            if (rc < 0) {
+                mm.unlock(folio);
+                mm.put(folio);
+                return done > 0 ? done : rc;
+            }
             if (!mm.test(folio, PageFlag.UPTODATE)) {
                 // a new folio only partly written: the rest is zeroes (beyond the old end of file)
                 mm.clear(folio);
             }
-            int pfn = folio + (int) (index - mm.index(folio));
             mm.write(pfn, in, buf, off + done, n);
             mm.set(folio, PageFlag.UPTODATE);
+            if (as.readFolio != null) {
+                as.readFolio.writeEnd(as, folio, mm.index(folio), inFolio, n);
+            }
             folioMarkDirty(folio);
             mm.unlock(folio);
             mm.put(folio);

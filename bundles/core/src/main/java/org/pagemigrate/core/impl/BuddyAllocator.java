@@ -498,6 +498,15 @@ final class BuddyAllocator implements PageAllocator {
 
     // ---- misc ----
 
+    /** {@code adjust_managed_page_count()}: {@code atomic_long_add(count, &page_zone(page)->managed_pages)}. */
+    @Override
+    public void adjustManagedPageCount(int pfn, long count) {
+        ZoneImpl z = topo.zoneOf(pfn);
+        synchronized (z) {
+            z.managed += count;
+        }
+    }
+
     @Override
     public void injectFailures(int count, int minOrder) {
         injectMinOrder = minOrder;

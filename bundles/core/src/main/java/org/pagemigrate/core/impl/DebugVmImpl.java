@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.AnonVma;
+import org.pagemigrate.api.machine.BufferHead;
+import org.pagemigrate.api.machine.BufferHeads;
 import org.pagemigrate.api.machine.DebugVm;
+import org.pagemigrate.api.machine.DebugVmCheck;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.PageTypes;
@@ -28,6 +31,8 @@ final class DebugVmImpl implements DebugVm {
     private static final byte FREE = 1;
     private static final byte HEAD = 2;
     private static final byte TAIL = 3;
+    /** {@code PGTY_zsmalloc}: the zsmalloc driver's page type; its frames in a zspage count in nr_zspages. */
+    static final String ZSMALLOC = "zsmalloc";
 
     private final SimMachine m;
     private final MemMapImpl mm;
@@ -40,6 +45,26 @@ final class DebugVmImpl implements DebugVm {
     @Override
     public List<String> verify() {
         return m.stopMachine(this::check);
+    }
+
+    /**
+     * {@link #verify()} plus the drivers' own checks, all under one {@code stop_machine}. A check that throws is a
+     * violation of its own.
+     *
+     * @param self the {@link Machine} service the checks are given
+     */
+    List<String> verify(Machine self, Iterable<DebugVmCheck> checks) {
+        return m.stopMachine(() -> {
+            List<String> violations = check();
+            for (DebugVmCheck c : checks) {
+                try {
+                    c.check(self, violations);
+                } catch (RuntimeException e) {
+                    violations.add("check " + c.getClass().getName() + " threw " + e);
+                }
+            }
+            return violations;
+        });
     }
 
     private static final class Report {
@@ -191,6 +216,20 @@ final class DebugVmImpl implements DebugVm {
             }
             if ((f & PageFlag.ISOLATED.mask) != 0 && (f & PageFlag.LRU.mask) != 0) {
                 r.add(hex(pfn) + " is both on the LRU and isolated");
+            }
+            if ((f & PageFlag.PRIVATE.mask) != 0 && mm.privateObject(pfn) instanceof BufferHeads) {
+                checkBuffers(r, pfn, (BufferHeads) mm.privateObject(pfn));
+            }
+        }
+    }
+
+    /** Every buffer head of a folio's ring lives in that folio ({@code bh->b_folio}, {@code bh_offset}). */
+    private void checkBuffers(Report r, int pfn, BufferHeads bhs) {
+        int bytes = mm.nrPages(pfn) << Machine.PAGE_SHIFT;
+        for (int i = 0; i < bhs.size(); i++) {
+            BufferHead bh = bhs.get(i);
+            if (bh.folio() != pfn || bh.offset() < 0 || bh.offset() + bh.size() > bytes) {
+                r.add(hex(pfn) + ": its buffer " + i + " says " + bh + " (b_folio or offset not this folio's)");
             }
         }
     }
@@ -475,6 +514,8 @@ final class DebugVmImpl implements DebugVm {
         long[][] want = new long[nodes][items.length];
         long[] mlock = new long[m.topologyImpl().zones().size()];
         long[] pending = new long[mlock.length];
+        long[] zspages = new long[mlock.length];
+        int zsmalloc = m.pageTypesImpl().lookup(ZSMALLOC);
         for (int pfn = 0; pfn < mm.nrFrames; pfn++) {
             if (state[pfn] != HEAD || mm.refcount(pfn) <= 0) {
                 continue;
@@ -521,6 +562,10 @@ final class DebugVmImpl implements DebugVm {
             if ((f & PageFlag.MLOCKED.mask) != 0) {
                 mlock[m.topologyImpl().zoneOf(pfn).id] += nr;
             }
+            // zpdesc->zspage is page->private: 0 once the frame left its zspage (reset_zpdesc)
+            if (zsmalloc != PageTypes.NONE && mm.pageType(pfn) == zsmalloc && mm.privateValue(pfn) != 0) {
+                zspages[m.topologyImpl().zoneOf(pfn).id] += nr;
+            }
         }
         VmStatImpl vs = m.vmstatImpl();
         for (int nid = 0; nid < nodes; nid++) {
@@ -537,6 +582,10 @@ final class DebugVmImpl implements DebugVm {
             if (vs.zone(z, VmStatItem.NR_MLOCK) != mlock[id]) {
                 r.add(z + ": nr_mlock is " + vs.zone(z, VmStatItem.NR_MLOCK) + " but " + mlock[id]
                         + " pages are mlocked");
+            }
+            if (vs.zone(z, VmStatItem.NR_ZSPAGES) != zspages[id]) {
+                r.add(z + ": nr_zspages is " + vs.zone(z, VmStatItem.NR_ZSPAGES) + " but " + zspages[id]
+                        + " frames of page type " + ZSMALLOC + " are in a zspage");
             }
             if (vs.zone(z, VmStatItem.NR_ZONE_WRITE_PENDING) != pending[id]) {
                 r.add(z + ": nr_zone_write_pending is " + vs.zone(z, VmStatItem.NR_ZONE_WRITE_PENDING) + " but "

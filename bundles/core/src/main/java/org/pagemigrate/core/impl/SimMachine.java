@@ -184,6 +184,10 @@ final class SimMachine implements Machine {
         return debugVm;
     }
 
+    DebugVmImpl debugVmImpl() {
+        return debugVm;
+    }
+
     @Override
     public PageTypes pageTypes() {
         return pageTypes;

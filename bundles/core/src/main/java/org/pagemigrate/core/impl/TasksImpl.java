@@ -1376,7 +1376,8 @@ final class TasksImpl implements Tasks {
             int folio = m.addressSpacesImpl().grabFolio(as, index, false, true,
                     () -> Mempolicies.allocFolio(m, t, vma, addr, Gfp.HIGHUSER_MOVABLE, 0));
             if (folio < 0) {
-                return folio;
+                // vmf_error(): out of memory stays, anything else (-ENOSPC of a full tmpfs, -EIO) is SIGBUS
+                return folio == Errno.ENOMEM.neg() ? folio : Errno.EIO.neg();
             }
             m.preemptDisable();
             try {

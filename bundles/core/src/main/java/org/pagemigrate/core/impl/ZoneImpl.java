@@ -22,7 +22,8 @@ final class ZoneImpl implements Zone {
     FolioListImpl[][] freeList;
     /** free_area[order].nr_free per migratetype. */
     final long[][] nrFree = new long[Machine.NR_PAGE_ORDERS][MigrateType.values().length];
-    long managed;
+    /** {@code managed_pages}: set at boot, then changed only by {@code adjust_managed_page_count()}. */
+    volatile long managed;
     long wmarkMin;
     long wmarkLow;
     long wmarkHigh;

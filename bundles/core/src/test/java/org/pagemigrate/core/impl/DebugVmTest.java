@@ -55,6 +55,20 @@ public class DebugVmTest {
     }
 
     @Test
+    public void catchesABufferHeadLeftPointingAtAnotherFolio() {
+        org.pagemigrate.api.machine.AddressSpace f = m.addressSpaces().create("testfs", "/f",
+                org.pagemigrate.api.machine.AddressSpace.AS_WRITEBACK, null);
+        m.addressSpaces().write(f, 0, new byte[4096], 0, 4096);
+        int folio = f.lookup(0);
+        mm.lock(folio);
+        mm.attachPrivate(folio, org.pagemigrate.api.machine.BufferHeads.create(folio, 4096, 1024, 100));
+        mm.unlock(folio);
+        TestMachines.assertClean(m);
+        ((org.pagemigrate.api.machine.BufferHeads) mm.privateObject(folio)).get(2).setFolio(folio + 1, 2048);
+        assertReports(m.debugVm().verify(), "its buffer 2 says bh blocknr=102");
+    }
+
+    @Test
     public void catchesALeakedFolio() {
         m.allocator().allocFolio(Gfp.HIGHUSER_MOVABLE, 0, 1, null);
         assertReports(m.debugVm().verify(), "leaked folio");
@@ -111,5 +125,24 @@ public class DebugVmTest {
         List<String> v = m.debugVm().verify();
         assertReports(v, "BUG: Bad page state: PAGE_FLAGS_CHECK_AT_FREE flag(s) set: writeback");
         assertReports(v, "is neither free nor in use");
+    }
+
+    @Test
+    public void countsZsmallocFramesInAZspageAgainstNrZspages() {
+        int type = m.pageTypes().register(DebugVmImpl.ZSMALLOC);
+        int pfn = TestMachines.alloc(m, Gfp.KERNEL, 0, 0, null);
+        mm.setPageType(pfn, type);
+        mm.setPrivateValue(pfn, 7); // zpdesc->zspage
+        assertReports(m.debugVm().verify(),
+                "Normal: nr_zspages is 0 but 1 frames of page type zsmalloc are in a zspage");
+        m.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, 1);
+        TestMachines.assertClean(m);
+        // reset_zpdesc(): out of its zspage, the frame is no longer counted, though it keeps the type until freed
+        mm.setPrivateValue(pfn, 0);
+        assertReports(m.debugVm().verify(), "nr_zspages is 1 but 0 frames");
+        m.vmstat().modZone(pfn, VmStatItem.NR_ZSPAGES, -1);
+        TestMachines.assertClean(m);
+        mm.put(pfn);
+        TestMachines.assertClean(m);
     }
 }

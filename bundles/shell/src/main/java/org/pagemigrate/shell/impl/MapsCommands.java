@@ -5,6 +5,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;

@@ -7,9 +7,10 @@ import org.pagemigrate.api.machine.Machine;
 
 /**
  * The deterministic page contents that {@code mm:write} stores and {@code mm:check} expects: one page-sized block
- * derived from a seed and the page's virtual address, so that a page that ends up at the wrong address, or that
- * lost a write, or holds another run's data, no longer matches. Commands, tests and scripts that fill memory and
- * later prove it survived (a migration, a fork, a compaction run) use this one generator.
+ * derived from a seed and the page's virtual address (for a page of a file: its offset in the file), so that a page
+ * that ends up at the wrong address, or that lost a write, or holds another run's data, no longer matches. Commands,
+ * tests and scripts that fill memory and later prove it survived (a migration, a fork, a compaction run) use this one
+ * generator.
  *
  * <p>The rules are:
  * <ul>

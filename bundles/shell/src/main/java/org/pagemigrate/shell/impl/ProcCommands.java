@@ -8,6 +8,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.Task;
@@ -251,13 +252,9 @@ public class ProcCommands {
         return Math.max(0, vs.node(nid, item));
     }
 
-    /**
-     * SwapTotal and SwapFree in pages ({@code si_swapinfo()}). The machine has no swap device yet; when the API
-     * grows one (a swap facet or a swap-device service with total and free slots), read it here, e.g. from an
-     * optional dynamic reference, and CommitLimit follows.
-     */
+    /** SwapTotal and SwapFree in pages ({@code si_swapinfo()}): the machine's swap devices that are on. */
     private long[] swapInfo() {
-        return new long[] {0, 0};
+        return new long[] {machine.swap().totalPages(), machine.swap().freePages()};
     }
 
     /**

@@ -8,6 +8,10 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
+import org.pagemigrate.api.fs.FsException;
+import org.pagemigrate.api.fs.Vfs;
+import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Mm;
 import org.pagemigrate.api.machine.Task;
@@ -29,6 +33,8 @@ import org.pagemigrate.api.mm.Mman;
  *     with the needed permission before anything is written, so a bad range changes nothing;</li>
  * <li>{@code mm:check} returns {@code ok: N pages match} and throws (so a script or {@code -c} run fails) when any
  *     page differs;</li>
+ * <li>a page of a mapped file is keyed by its offset in the file, as {@code fs:write}/{@code fs:check} key it, so
+ *     the same file checks alike from every task that maps it and through file I/O; other pages by their address;</li>
  * <li>an access that fails while running (e.g. {@code -ENOMEM} from a fault) is reported with its errno and address
  *     and leaves the pages before it written.</li>
  * </ul>
@@ -37,10 +43,12 @@ import org.pagemigrate.api.mm.Mman;
 @GogoCommand(scope = "mm", function = {"spawn", "ps", "mmap", "write", "check"})
 public class TaskCommands {
     private final Machine machine;
+    private final Vfs vfs;
 
     @Activate
-    public TaskCommands(@Reference(name = "machine") Machine machine) {
+    public TaskCommands(@Reference(name = "machine") Machine machine, @Reference(name = "vfs") Vfs vfs) {
         this.machine = machine;
+        this.vfs = vfs;
     }
 
     // ---- spawn ----
@@ -111,20 +119,36 @@ public class TaskCommands {
 
     // ---- mmap ----
 
-    @Descriptor("map anonymous read-write memory into a task; returns the start address")
+    @Descriptor("map read-write memory into a task: anonymous, or a file's pages; returns the start address")
     public String mmap(
-            @Descriptor("MAP_SHARED (shmem behind /dev/zero) instead of MAP_PRIVATE")
+            @Descriptor("MAP_SHARED (for anonymous memory: shmem behind /dev/zero) instead of MAP_PRIVATE")
             @Parameter(names = {"-s", "--shared"}, presentValue = "true", absentValue = "false") boolean shared,
             @Descriptor("MADV_HUGEPAGE: faults in 2 MiB-aligned ranges allocate PMD-mapped THPs")
             @Parameter(names = {"-t", "--thp"}, presentValue = "true", absentValue = "false") boolean thp,
+            @Descriptor("map this file (MOUNT:/path) instead of anonymous memory; a page beyond its size gets SIGBUS")
+            @Parameter(names = {"-f", "--file"}, absentValue = "") String file,
+            @Descriptor("with --file: the first file page to map (the offset / 4096)")
+            @Parameter(names = {"-o", "--offset"}, absentValue = "0") String offset,
             @Descriptor("the task's pid") String pid,
             @Descriptor("length in pages") String pages) {
         String cmd = "mm:mmap";
         Task t = Args.task(machine, cmd, pid);
         long n = Args.pages(cmd, pages);
-        int flags = Mman.MAP_ANONYMOUS | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE) | (thp ? Mman.MAP_THP : 0);
+        long pgoff = Args.number(cmd, "offset", offset, 0, 1L << 35);
+        AddressSpace mapping = null;
+        if (!file.isEmpty()) {
+            try {
+                mapping = vfs.resolve(file).mapping();
+            } catch (FsException e) {
+                throw Args.fail(cmd, e.getMessage() + " (" + e.errno().name() + ")");
+            }
+        } else if (pgoff != 0) {
+            throw Args.fail(cmd, "--offset needs --file");
+        }
+        int flags = (mapping == null ? Mman.MAP_ANONYMOUS : 0) | (shared ? Mman.MAP_SHARED : Mman.MAP_PRIVATE)
+                | (thp ? Mman.MAP_THP : 0);
         long addr = machine.tasks().mmap(t, 0, n << Machine.PAGE_SHIFT, Mman.PROT_READ | Mman.PROT_WRITE, flags,
-                null, 0);
+                mapping, pgoff);
         if (addr < 0) {
             throw Args.fail(cmd, Args.errno((int) addr));
         }
@@ -133,7 +157,8 @@ public class TaskCommands {
 
     // ---- write / check ----
 
-    @Descriptor("store the test pattern of seed 1 into pages of a task")
+    @Descriptor("store the test pattern of seed 1 into pages of a task (a file's pages keyed by their file offset, "
+            + "as fs:write does)")
     public String write(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -141,7 +166,8 @@ public class TaskCommands {
         return write(pid, addr, pages, Long.toString(PagePattern.DEFAULT_SEED));
     }
 
-    @Descriptor("store the test pattern of a seed into pages of a task")
+    @Descriptor("store the test pattern of a seed into pages of a task (a file's pages keyed by their file offset, "
+            + "as fs:write does)")
     public String write(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -156,7 +182,7 @@ public class TaskCommands {
         byte[] buf = new byte[Machine.PAGE_SIZE];
         for (long i = 0; i < n; i++) {
             long p = a + (i << Machine.PAGE_SHIFT);
-            PagePattern.fill(s, p, buf, 0);
+            PagePattern.fill(s, patternKey(t, p), buf, 0);
             int rc = machine.tasks().write(t, p, buf, 0, buf.length);
             if (rc < 0) {
                 throw Args.fail(cmd, Args.errno(rc) + " at " + Args.hex(p) + " after " + i + " of " + n + " pages");
@@ -165,7 +191,8 @@ public class TaskCommands {
         return "wrote " + n + (n == 1 ? " page" : " pages") + " at " + Args.hex(a) + " (seed " + s + ")";
     }
 
-    @Descriptor("compare pages of a task with the test pattern of seed 1; fails on any difference")
+    @Descriptor("compare pages of a task with the test pattern of seed 1 (a file's pages keyed by their file "
+            + "offset, as fs:check does); fails on any difference")
     public String check(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -173,7 +200,8 @@ public class TaskCommands {
         return check(pid, addr, pages, Long.toString(PagePattern.DEFAULT_SEED));
     }
 
-    @Descriptor("compare pages of a task with the test pattern of a seed; fails on any difference")
+    @Descriptor("compare pages of a task with the test pattern of a seed (a file's pages keyed by their file "
+            + "offset, as fs:check does); fails on any difference")
     public String check(
             @Descriptor("the task's pid") String pid,
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
@@ -194,24 +222,56 @@ public class TaskCommands {
             if (rc < 0) {
                 throw Args.fail(cmd, Args.errno(rc) + " at " + Args.hex(p));
             }
-            if (!PagePattern.matches(s, p, buf, 0)) {
+            if (!PagePattern.matches(s, patternKey(t, p), buf, 0)) {
                 bad++;
                 if (first < 0) {
                     first = p;
                 }
             }
         }
-        if (bad > 0) {
-            throw new IllegalStateException("MISMATCH at " + Args.hex(first) + ": " + bad + " of " + n
-                    + (n == 1 ? " page differs" : " pages differ"));
+        return Args.pagesMatch(n, bad, "at " + Args.hex(first));
+    }
+
+    /**
+     * Where the pattern of the page at {@code addr} is keyed: the page's byte offset in the file when a file is
+     * mapped there (as {@code fs:write}/{@code fs:check} key it, so every task mapping a file, and file I/O, agree on
+     * its contents), else its virtual address. Shared anonymous memory keys by address either way: its shmem file's
+     * offset is the address.
+     */
+    private static long patternKey(Task t, long addr) {
+        Vma v = t.mm().findVma(addr);
+        if (v == null || v.file() == null) {
+            return addr;
         }
-        return "ok: " + n + (n == 1 ? " page matches" : " pages match");
+        return (v.pgoff() << Machine.PAGE_SHIFT) + (addr - v.start());
     }
 
     private static void checkAccessible(String cmd, Task t, long addr, long pages, long vmFlag) {
-        long bad = Args.firstInaccessible(t, addr, pages, vmFlag);
+        long bad = firstInaccessible(t, addr, pages, vmFlag);
         if (bad >= 0) {
             throw Args.fail(cmd, Args.errno(Errno.EFAULT.neg()) + " at " + Args.hex(bad));
         }
+    }
+
+    /**
+     * Checks that VMAs of {@code t} cover {@code [addr, addr + pages*PAGE_SIZE)} and allow the access, as the
+     * access itself would ({@code access_ok} plus the VMA permission check of the fault path). Returns the first
+     * address that fails, or -1 when the whole range is accessible.
+     */
+    private static long firstInaccessible(Task t, long addr, long pages, long vmFlag) {
+        Mm mm = t.mm();
+        long end = addr + (pages << Machine.PAGE_SHIFT);
+        if (end < addr) {
+            return addr;
+        }
+        long a = addr;
+        while (a < end) {
+            Vma v = mm == null ? null : mm.vmaLookup(a);
+            if (v == null || (v.flags() & vmFlag) == 0) {
+                return a;
+            }
+            a = v.end();
+        }
+        return -1;
     }
 }

@@ -8,6 +8,7 @@ import static org.pagemigrate.shell.impl.ProcCommandsTest.pid;
 
 import java.util.List;
 import org.junit.Test;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.migrate.MigrateTracepoints;
@@ -17,7 +18,7 @@ import org.pagemigrate.api.mm.VmStatItem;
 
 public class DebugCommandsTest {
     private final Machine m = TestMachine.boot();
-    private final TaskCommands tasks = new TaskCommands(m);
+    private final TaskCommands tasks = new TaskCommands(m, TestMachine.vfs(m));
     private final DebugCommands debug = new DebugCommands(m);
 
     // ---- folio ----
@@ -25,7 +26,7 @@ public class DebugCommandsTest {
     @Test
     public void folioDumpsThePageAndWhereItIsMapped() {
         Task t = TestMachine.spawn(m, 0);
-        String a = tasks.mmap(false, false, pid(t), "4");
+        String a = tasks.mmap(false, false, "", "0", pid(t), "4");
         tasks.write(pid(t), a, "4");
         long e = m.tasks().pte(t, Long.decode(a) + 4096);
         int pfn = Pte.pfn(e);
@@ -41,7 +42,7 @@ public class DebugCommandsTest {
     @Test
     public void folioOfATailPageShowsTheThpsMappings() {
         Task t = TestMachine.spawn(m, 0);
-        String a = tasks.mmap(false, true, pid(t), "512");
+        String a = tasks.mmap(false, true, "", "0", pid(t), "512");
         tasks.write(pid(t), a, "512");
         long e = m.tasks().pte(t, Long.decode(a));
         assertTrue(Pte.isHugeLeaf(e));
@@ -77,7 +78,7 @@ public class DebugCommandsTest {
     @Test
     public void verifySaysOkOrFailsWithTheViolations() {
         Task t = TestMachine.spawn(m, 0);
-        tasks.write(pid(t), tasks.mmap(false, false, pid(t), "8"), "8");
+        tasks.write(pid(t), tasks.mmap(false, false, "", "0", pid(t), "8"), "8");
         assertEquals("ok", debug.verify());
         m.vmstat().modNode(0, VmStatItem.NR_ANON_PAGES, 3); // a counter that no longer matches the frames
         try {

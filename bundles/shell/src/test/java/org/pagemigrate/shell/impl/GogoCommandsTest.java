@@ -1,24 +1,19 @@
 package org.pagemigrate.shell.impl;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertFalse;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.felix.service.command.Descriptor;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Vma;
 import org.pagemigrate.api.mm.Capability;
+import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /**
  * The commands as Gogo runs them: registered from their DS descriptors, parsed by Gogo's own option handling
@@ -29,7 +24,10 @@ public class GogoCommandsTest {
             ProcCommands.class, List.of("vmstat", "meminfo", "buddyinfo", "pagetypeinfo", "numactl"),
             TaskCommands.class, List.of("spawn", "ps", "mmap", "write", "check"),
             MapsCommands.class, List.of("maps", "numa_maps"),
-            DebugCommands.class, List.of("folio", "verify", "trace"));
+            DebugCommands.class, List.of("folio", "verify", "trace"),
+            FsCommands.class, List.of("mount", "umount", "mounts", "filesystems", "create", "rm", "ls", "write",
+                "check", "read", "sync"),
+            ReclaimCommands.class, List.of("reclaim"));
 
     private final Machine m = TestMachine.boot();
     private final GogoShell sh;
@@ -49,38 +47,20 @@ public class GogoCommandsTest {
     public void everyComponentIsAGogoCommandWithAStaticMandatoryMachine() throws Exception {
         assertEquals(FUNCTIONS.keySet(), new java.util.HashSet<>(GogoShell.COMPONENTS));
         for (Class<?> c : GogoShell.COMPONENTS) {
-            GogoShell.Descriptor d = GogoShell.descriptor(c);
-            assertEquals(c.getName(), "mm", d.scope);
-            assertEquals(c.getName(), FUNCTIONS.get(c), d.functions);
-            assertTrue(d.xml, d.xml.contains("<provide interface=\"" + c.getName() + "\"/>"));
+            GogoTestSession.ComponentDescriptor d = GogoTestSession.descriptor(c);
+            assertEquals(c.getName(), c == FsCommands.class ? "fs" : "mm", d.scope());
+            assertEquals(c.getName(), FUNCTIONS.get(c), d.functions());
+            assertTrue(d.xml(), d.xml().contains("<provide interface=\"" + c.getName() + "\"/>"));
             // static (the default policy), mandatory (the default cardinality 1..1), injected into the constructor
-            assertTrue(d.xml, d.xml.contains("<reference name=\"machine\" interface=\"" + Machine.class.getName()
+            assertTrue(d.xml(), d.xml().contains("<reference name=\"machine\" interface=\"" + Machine.class.getName()
                     + "\" parameter=\"0\"/>"));
         }
     }
 
     @Test
     public void everyCommandAndEveryParameterHasADescriptor() {
-        for (Map.Entry<Class<?>, List<String>> e : FUNCTIONS.entrySet()) {
-            for (String f : e.getValue()) {
-                List<Method> methods = new ArrayList<>();
-                for (Method method : e.getKey().getMethods()) {
-                    if (method.getName().equals(f) && Modifier.isPublic(method.getModifiers())) {
-                        methods.add(method);
-                    }
-                }
-                assertFalse("no method for mm:" + f, methods.isEmpty());
-                for (Method method : methods) {
-                    Descriptor md = method.getAnnotation(Descriptor.class);
-                    assertNotNull("mm:" + f + " has no @Descriptor", md);
-                    assertFalse(md.value().isBlank());
-                    assertEquals("mm:" + f + " returns", String.class, method.getReturnType());
-                    for (Parameter p : method.getParameters()) {
-                        assertNotNull("mm:" + f + " parameter " + p + " has no @Descriptor",
-                                p.getAnnotation(Descriptor.class));
-                    }
-                }
-            }
+        for (Class<?> c : FUNCTIONS.keySet()) {
+            GogoTestSession.assertCommandsDescribed(c);
         }
     }
 

@@ -6,6 +6,7 @@ import static org.pagemigrate.shell.impl.ProcCommandsTest.assertFails;
 import static org.pagemigrate.shell.impl.ProcCommandsTest.pid;
 
 import org.junit.Test;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Vma;
@@ -15,12 +16,12 @@ import org.pagemigrate.api.mm.Pte;
 
 public class MapsCommandsTest {
     private final Machine m = TestMachine.boot();
-    private final TaskCommands tasks = new TaskCommands(m);
+    private final TaskCommands tasks = new TaskCommands(m, TestMachine.vfs(m));
     private final MapsCommands maps = new MapsCommands(m);
     private final Task t = TestMachine.spawn(m, 0);
 
     private long mmap(boolean shared, boolean thp, int pages) {
-        return Long.decode(tasks.mmap(shared, thp, pid(t), Integer.toString(pages)));
+        return Long.decode(tasks.mmap(shared, thp, "", "0", pid(t), Integer.toString(pages)));
     }
 
     private void write(long a, int pages) {
@@ -124,7 +125,7 @@ public class MapsCommandsTest {
 
         Task u = TestMachine.spawn(m, 0);
         m.tasks().setPolicy(u, new MemPolicy(MemPolicy.Mode.INTERLEAVE, NodeMask.of(0, 1), 0));
-        long b = Long.decode(tasks.mmap(false, false, pid(u), "16"));
+        long b = Long.decode(tasks.mmap(false, false, "", "0", pid(u), "16"));
         tasks.write(pid(u), Args.hex(b), "16");
         assertEquals(String.format("%x interleave:0-1 anon=16 dirty=16 active=0 N0=8 N1=8 kernelpagesize_kB=4", b),
                 maps.numa_maps(pid(u)));

@@ -7,23 +7,14 @@ import static org.pagemigrate.shell.impl.ProcCommandsTest.pid;
 import org.junit.Test;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
-import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.mm.Pte;
+import org.pagemigrate.migration.core.impl.DriverTestSupport;
 
-/** migrate:pages over a real machine and migration core (the core built outside OSGi, by reflection). */
+/** migrate:pages over a real machine and migration core (the migration core's test support builds it). */
 public class MigrateCommandsTest {
     private final Machine m = TestMachine.boot();
-    private final TaskCommands tasks = new TaskCommands(m);
-    private final MigrateCommands migrate = new MigrateCommands(m, migrationCore(m));
-
-    private static MigrationService migrationCore(Machine m) {
-        try {
-            return (MigrationService) Class.forName("org.pagemigrate.migration.core.impl.MigrationCores")
-                    .getMethod("create", Machine.class).invoke(null, m);
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError("cannot build the migration core", e);
-        }
-    }
+    private final TaskCommands tasks = new TaskCommands(m, TestMachine.vfs(m));
+    private final MigrateCommands migrate = new MigrateCommands(m, new DriverTestSupport(m).migration);
 
     private int nodeAt(Task t, long addr) {
         return m.topology().pfnToNid(Pte.pfn(m.tasks().pte(t, addr)));
@@ -32,9 +23,9 @@ public class MigrateCommandsTest {
     @Test
     public void eachFolioIsIsolatedOnceWhateverNumberOfItsPagesIsNamed() {
         Task t = TestMachine.spawn(m, 0);
-        String thp = tasks.mmap(false, true, pid(t), "1024");
+        String thp = tasks.mmap(false, true, "", "0", pid(t), "1024");
         tasks.write(pid(t), thp, "1024");
-        String small = tasks.mmap(false, false, pid(t), "300");
+        String small = tasks.mmap(false, false, "", "0", pid(t), "300");
         tasks.write(pid(t), small, "300");
         String out = migrate.pages("sync", "syscall_or_cpuset", t.pid(), thp, 1024, 1);
         assertTrue(out, out.startsWith("migrate_pages: 0 not migrated (2 folios isolated, 0 pages skipped)\n"));
@@ -51,7 +42,7 @@ public class MigrateCommandsTest {
     @Test
     public void unmappedPagesAreSkippedAndCounted() {
         Task t = TestMachine.spawn(m, 0);
-        String a = tasks.mmap(false, false, pid(t), "8");
+        String a = tasks.mmap(false, false, "", "0", pid(t), "8");
         tasks.write(pid(t), a, "4");
         String out = migrate.pages("sync", "syscall_or_cpuset", t.pid(), a, 8, 1);
         assertTrue(out, out.startsWith("migrate_pages: 0 not migrated (4 folios isolated, 4 pages skipped)\n"));

@@ -21,7 +21,7 @@ import org.pagemigrate.api.mm.VmStatItem;
 public class ProcCommandsTest {
     private final Machine m = TestMachine.boot();
     private final ProcCommands proc = new ProcCommands(m);
-    private final TaskCommands tasks = new TaskCommands(m);
+    private final TaskCommands tasks = new TaskCommands(m, TestMachine.vfs(m));
 
     // ---- vmstat ----
 
@@ -43,7 +43,7 @@ public class ProcCommandsTest {
     @Test
     public void vmstatAndMeminfoShowAThpInHugePagesAndKb() {
         Task t = TestMachine.spawn(m, 0);
-        String a = tasks.mmap(false, true, pid(t), "512");
+        String a = tasks.mmap(false, true, "", "0", pid(t), "512");
         tasks.write(pid(t), a, "512");
         assertTrue("expected a PMD-mapped THP", Pte.isHugeLeaf(m.tasks().pte(t, Long.decode(a))));
         assertEquals(512, m.vmstat().global(VmStatItem.NR_ANON_TRANSPARENT_HUGEPAGES));
@@ -103,7 +103,7 @@ public class ProcCommandsTest {
         assertEquals(m.vmstat().global(VmStatItem.NR_FREE_PAGES) * 4, (long) before.get("MemFree"));
 
         Task t = TestMachine.spawn(m, 0);
-        String a = tasks.mmap(false, false, pid(t), "16");
+        String a = tasks.mmap(false, false, "", "0", pid(t), "16");
         tasks.write(pid(t), a, "16");
         Map<String, Long> after = meminfo(proc.meminfo());
         assertEquals(before.get("AnonPages") + 64, (long) after.get("AnonPages"));
@@ -153,7 +153,7 @@ public class ProcCommandsTest {
     @Test
     public void buddyinfoHasOneLinePerZoneAndAddsUpToMemFree() {
         Task t = TestMachine.spawn(m, 1);
-        tasks.write(pid(t), tasks.mmap(false, false, pid(t), "37"), "37");
+        tasks.write(pid(t), tasks.mmap(false, false, "", "0", pid(t), "37"), "37");
         String out = proc.buddyinfo();
         String[] lines = out.split("\n", -1);
         assertEquals(m.topology().zones().size(), lines.length);

@@ -13,17 +13,20 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.Test;
+import org.pagemigrate.api.cli.Args;
+import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Vma;
 import org.pagemigrate.api.mm.Capability;
 import org.pagemigrate.api.mm.Credentials;
+import org.pagemigrate.api.mm.Mman;
 import org.pagemigrate.api.mm.Pte;
 import org.pagemigrate.api.mm.VmStatItem;
 
 public class TaskCommandsTest {
     private final Machine m = TestMachine.boot();
-    private final TaskCommands cmd = new TaskCommands(m);
+    private final TaskCommands cmd = new TaskCommands(m, TestMachine.vfs(m));
 
     // ---- spawn ----
 
@@ -77,7 +80,7 @@ public class TaskCommandsTest {
     public void psListsTasksWithRssInKb() {
         Task a = task(cmd.spawn("", "", "0", "alpha"));
         Task b = task(cmd.spawn("1000", "", "2", "beta"));
-        cmd.write(pid(b), cmd.mmap(false, false, pid(b), "16"), "16");
+        cmd.write(pid(b), cmd.mmap(false, false, "", "0", pid(b), "16"), "16");
         assertEquals("  PID  PPID   UID CPU NODE      RSS COMMAND\n"
                 + String.format(" %4d     0     0   0    0        0 alpha\n", a.pid())
                 + String.format(" %4d     0  1000   2    1       64 beta", b.pid()), cmd.ps());
@@ -88,7 +91,7 @@ public class TaskCommandsTest {
     @Test
     public void mmapMapsPrivateSharedAndThpMemory() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String priv = cmd.mmap(false, false, pid(t), "16");
+        String priv = cmd.mmap(false, false, "", "0", pid(t), "16");
         assertTrue(priv, priv.matches("0x7[0-9a-f]{11}"));
         Vma v = t.mm().vmaLookup(Long.decode(priv));
         assertEquals(Long.decode(priv).longValue(), v.start());
@@ -97,11 +100,11 @@ public class TaskCommandsTest {
         assertFalse(v.isShared());
         assertTrue(v.isAnonymous());
 
-        Vma shared = t.mm().vmaLookup(Long.decode(cmd.mmap(true, false, pid(t), "8")));
+        Vma shared = t.mm().vmaLookup(Long.decode(cmd.mmap(true, false, "", "0", pid(t), "8")));
         assertTrue(shared.isShared());
         assertEquals("/dev/zero (deleted)", shared.name());
 
-        Vma thp = t.mm().vmaLookup(Long.decode(cmd.mmap(false, true, pid(t), "1024")));
+        Vma thp = t.mm().vmaLookup(Long.decode(cmd.mmap(false, true, "", "0", pid(t), "1024")));
         assertTrue((thp.flags() & Vma.VM_HUGEPAGE) != 0);
         assertEquals(0, thp.start() % (2 << 20));
     }
@@ -109,11 +112,11 @@ public class TaskCommandsTest {
     @Test
     public void mmapRejectsBadInputAndMapsNothing() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        assertFails(() -> cmd.mmap(false, false, "42", "16"), "mm:mmap: no task with pid 42");
-        assertFails(() -> cmd.mmap(false, false, "x42", "16"),
+        assertFails(() -> cmd.mmap(false, false, "", "0", "42", "16"), "mm:mmap: no task with pid 42");
+        assertFails(() -> cmd.mmap(false, false, "", "0", "x42", "16"),
                 "mm:mmap: bad pid 'x42': expected a non-negative number (decimal or 0x hex)");
-        assertFails(() -> cmd.mmap(false, false, pid(t), "0"), "mm:mmap: page count 0 out of range 1-34359738368");
-        assertFails(() -> cmd.mmap(false, false, pid(t), "lots"),
+        assertFails(() -> cmd.mmap(false, false, "", "0", pid(t), "0"), "mm:mmap: page count 0 out of range 1-34359738368");
+        assertFails(() -> cmd.mmap(false, false, "", "0", pid(t), "lots"),
                 "mm:mmap: bad page count 'lots': expected a non-negative number (decimal or 0x hex)");
         assertEquals(List.of(), t.mm().vmas());
     }
@@ -123,7 +126,7 @@ public class TaskCommandsTest {
     @Test
     public void writeThenCheckRoundTrips() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "16");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "16");
         assertEquals("wrote 16 pages at " + a + " (seed 1)", cmd.write(pid(t), a, "16"));
         assertEquals("ok: 16 pages match", cmd.check(pid(t), a, "16"));
         assertEquals("ok: 16 pages match", cmd.check(pid(t), a, "16", "1"));
@@ -143,7 +146,7 @@ public class TaskCommandsTest {
     @Test
     public void checkReportsTheFirstMismatchAndHowManyPagesDiffer() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "16");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "16");
         long base = Long.decode(a);
         cmd.write(pid(t), a, "16");
         cmd.write(pid(t), Args.hex(base + 5 * 4096L), "3", "2");
@@ -164,7 +167,7 @@ public class TaskCommandsTest {
     @Test
     public void checkOfUntouchedMemorySeesTheZeroPage() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "4");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "4");
         try {
             cmd.check(pid(t), a, "4");
             fail("check must fail");
@@ -177,7 +180,7 @@ public class TaskCommandsTest {
     @Test
     public void writeRejectsBadInputAndChangesNothing() {
         Task t = task(cmd.spawn("", "", "0", "t"));
-        String a = cmd.mmap(false, false, pid(t), "16");
+        String a = cmd.mmap(false, false, "", "0", pid(t), "16");
         long base = Long.decode(a);
         cmd.write(pid(t), a, "16");
         long faults = m.vmstat().global(VmStatItem.PGFAULT);
@@ -202,6 +205,30 @@ public class TaskCommandsTest {
         assertEquals(free, m.vmstat().global(VmStatItem.NR_FREE_PAGES));
         assertEquals("ok: 16 pages match", cmd.check(pid(t), a, "16"));
         assertNotEquals(0, faults);
+    }
+
+    @Test
+    public void aFilesPagesAreKeyedByTheirFileOffsetSoEveryMapperAndFileIoAgree() {
+        AddressSpace file = m.addressSpaces().create("shmem", "f", AddressSpace.AS_SHMEM, null);
+        file.setSizePages(8);
+        Task a = task(cmd.spawn("", "", "0", "a"));
+        Task b = task(cmd.spawn("", "", "2", "b"));
+        int rw = Mman.PROT_READ | Mman.PROT_WRITE;
+        long va = m.tasks().mmap(a, 0, 8 * Machine.PAGE_SIZE, rw, Mman.MAP_SHARED, file, 0);
+        cmd.mmap(false, false, "", "0", pid(b), "1"); // so that b maps the file elsewhere
+        long vb = m.tasks().mmap(b, 0, 4 * Machine.PAGE_SIZE, rw, Mman.MAP_SHARED, file, 4);
+        assertNotEquals(va + 4 * Machine.PAGE_SIZE, vb);
+        cmd.write(pid(a), Args.hex(va + 4 * Machine.PAGE_SIZE), "4", "3");
+        assertEquals("ok: 4 pages match", cmd.check(pid(b), Args.hex(vb), "4", "3"));
+        byte[] page = new byte[Machine.PAGE_SIZE];
+        assertEquals(Machine.PAGE_SIZE, m.addressSpaces().read(file, 5L * Machine.PAGE_SIZE, page, 0, page.length));
+        assertArrayEquals(PagePattern.page(3, 5L * Machine.PAGE_SIZE), page);
+        try {
+            cmd.check(pid(a), Args.hex(va), "5", "3");
+            fail("pages 0-3 are holes");
+        } catch (IllegalStateException e) {
+            assertEquals("MISMATCH at " + Args.hex(va) + ": 4 of 5 pages differ", e.getMessage());
+        }
     }
 
     private Task task(String pid) {

@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Map;
+import org.pagemigrate.api.fs.Vfs;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.mm.Credentials;
@@ -56,6 +57,16 @@ final class TestMachine {
             return (Machine) machine;
         } catch (ReflectiveOperationException e) {
             throw new AssertionError("cannot boot the core's MachineComponent", e);
+        }
+    }
+
+    /** The core's mount table for {@code m}, as its DS component {@code org.pagemigrate.core.impl.VfsImpl}. */
+    static Vfs vfs(Machine m) {
+        try {
+            return (Vfs) Class.forName("org.pagemigrate.core.impl.VfsImpl").getConstructor(Machine.class)
+                    .newInstance(m);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("cannot create the core's VfsImpl", e);
         }
     }
 

@@ -6,6 +6,7 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 
@@ -26,7 +27,7 @@ public class CredCommands {
 
     @Descriptor("fork(): a child of the task sharing its private pages copy-on-write; returns the child's pid")
     public String fork(@Descriptor("the parent's pid") String pid) {
-        Task t = Cli.task(machine, "mm:fork", pid);
+        Task t = Args.task(machine, "mm:fork", pid);
         return Integer.toString(machine.tasks().fork(t).pid());
     }
 
@@ -37,9 +38,9 @@ public class CredCommands {
             @Descriptor("the task's pid") String pid,
             @Descriptor("the new user id") String uid) {
         String cmd = "mm:setuid";
-        Task t = Cli.task(machine, cmd, pid);
-        int u = (int) Cli.number(cmd, "uid", uid, 0, Integer.MAX_VALUE);
+        Task t = Args.task(machine, cmd, pid);
+        int u = (int) Args.number(cmd, "uid", uid, 0, Integer.MAX_VALUE);
         int rc = effective ? UserIds.seteuid(machine.tasks(), t, u) : UserIds.setuid(machine.tasks(), t, u);
-        return (effective ? "seteuid(" : "setuid(") + u + ") " + Cli.result(rc);
+        return (effective ? "seteuid(" : "setuid(") + u + ") " + Strace.result(rc);
     }
 }

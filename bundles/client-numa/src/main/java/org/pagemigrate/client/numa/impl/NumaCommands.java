@@ -8,12 +8,12 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.Tasks;
 import org.pagemigrate.api.machine.Vma;
-import org.pagemigrate.api.mm.Errno;
 import org.pagemigrate.api.mm.MemPolicy;
 import org.pagemigrate.api.mm.NodeMask;
 import org.pagemigrate.api.mm.Pte;
@@ -54,7 +54,7 @@ public class NumaCommands {
     }
 
     private Task caller(String cmd, String as, Task target) {
-        return as.isEmpty() ? target : Cli.task(machine, cmd, as);
+        return as.isEmpty() ? target : Args.task(machine, cmd, as);
     }
 
     // ---- migratepages ----
@@ -67,13 +67,13 @@ public class NumaCommands {
             @Descriptor("source nodes (all, N, N1,N2, A-B, !nodes)") String from,
             @Descriptor("destination nodes, in the same form") String to) {
         String cmd = "mm:migratepages";
-        Task t = Cli.task(machine, cmd, pid);
+        Task t = Args.task(machine, cmd, pid);
         Task c = caller(cmd, as, t);
         NodeMask f = nodes(cmd, from);
         NodeMask d = nodes(cmd, to);
         int rc = numa.migratePages(c, t.pid(), f, d);
         if (rc < 0) {
-            throw Cli.fail(cmd, "migrate_pages: " + Errno.ofReturn(rc).message()); // perror("migrate_pages")
+            throw Args.fail(cmd, "migrate_pages: " + Args.strerror(rc)); // perror("migrate_pages")
         }
         return null; // migratepages prints nothing, also when some pages could not be moved
     }
@@ -82,7 +82,7 @@ public class NumaCommands {
         try {
             return NodeMask.parse(spec, machine.topology().nrNodes());
         } catch (IllegalArgumentException e) {
-            throw Cli.fail(cmd, e.getMessage()); // numactl: "<spec> is invalid"
+            throw Args.fail(cmd, e.getMessage()); // numactl: "<spec> is invalid"
         }
     }
 
@@ -102,7 +102,7 @@ public class NumaCommands {
             @Descriptor("first page's address (0x... or decimal, page-aligned)") String addr,
             @Descriptor("number of pages") String count) {
         if (!query || moveAll) {
-            throw Cli.fail("mm:move_pages", "give a target NODE, or --query (without --move-all)");
+            throw Args.fail("mm:move_pages", "give a target NODE, or --query (without --move-all)");
         }
         return movePages(as, false, pid, addr, count, null);
     }
@@ -120,17 +120,17 @@ public class NumaCommands {
             @Descriptor("number of pages") String count,
             @Descriptor("target node for every page, or COUNT comma-separated nodes") String node) {
         if (query) {
-            throw Cli.fail("mm:move_pages", "give a target NODE or --query, not both");
+            throw Args.fail("mm:move_pages", "give a target NODE or --query, not both");
         }
         return movePages(as, moveAll, pid, addr, count, node);
     }
 
     private String movePages(String as, boolean moveAll, String pid, String addr, String count, String node) {
         String cmd = "mm:move_pages";
-        Task t = Cli.task(machine, cmd, pid);
+        Task t = Args.task(machine, cmd, pid);
         Task c = caller(cmd, as, t);
-        long a = Cli.pageAddress(cmd, addr);
-        int n = (int) Cli.number(cmd, "page count", count, 1, 1 << 20);
+        long a = Args.pageAddress(cmd, addr);
+        int n = (int) Args.number(cmd, "page count", count, 1, 1 << 20);
         int[] nodes = node == null ? null : nodeList(cmd, node, n);
         long[] pages = new long[n];
         for (int i = 0; i < n; i++) {
@@ -143,8 +143,8 @@ public class NumaCommands {
         int rc = numa.movePages(c, callPid, n, pages, nodes, status, flags);
         StringBuilder sb = new StringBuilder(64 * (n + 1));
         for (int i = 0; i < n; i++) {
-            sb.append(Cli.hex(pages[i])).append(": ")
-                    .append(status[i] == UNWRITTEN ? "(not written)" : Cli.status(status[i])).append('\n');
+            sb.append(Args.hex(pages[i])).append(": ")
+                    .append(status[i] == UNWRITTEN ? "(not written)" : Strace.status(status[i])).append('\n');
         }
         sb.append("move_pages(").append(callPid).append(", ").append(n).append(", ");
         if (nodes == null) {
@@ -153,14 +153,14 @@ public class NumaCommands {
             sb.append(node.contains(",") ? "[" + node + "]" : "node " + nodes[0]);
         }
         sb.append(", ").append(flags == 0 ? "0" : moveAll ? "MPOL_MF_MOVE_ALL" : "MPOL_MF_MOVE").append(") ")
-                .append(Cli.result(rc));
+                .append(Strace.result(rc));
         return sb.toString();
     }
 
     private static int[] nodeList(String cmd, String s, int n) {
         String[] parts = s.split(",", -1);
         if (parts.length != 1 && parts.length != n) {
-            throw Cli.fail(cmd, "give one node, or " + n + " comma-separated nodes (one per page), not '" + s + "'");
+            throw Args.fail(cmd, "give one node, or " + n + " comma-separated nodes (one per page), not '" + s + "'");
         }
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
@@ -168,7 +168,7 @@ public class NumaCommands {
             try {
                 out[i] = Integer.parseInt(p);
             } catch (NumberFormatException e) {
-                throw Cli.fail(cmd, "bad node '" + p + "': expected a number");
+                throw Args.fail(cmd, "bad node '" + p + "': expected a number");
             }
         }
         return out;
@@ -192,24 +192,24 @@ public class NumaCommands {
             @Descriptor("default, bind, preferred, interleave, local (or MPOL_BIND ...)") String policy,
             @Descriptor("nodes (all, N, N1,N2, A-B, !nodes), or none") String nodes) {
         String cmd = "mm:mbind";
-        Task t = Cli.task(machine, cmd, pid);
-        long a = Cli.number(cmd, "address", addr, 0, Long.MAX_VALUE);
-        long n = Cli.number(cmd, "page count", pages, 0, 1L << 35);
+        Task t = Args.task(machine, cmd, pid);
+        long a = Args.number(cmd, "address", addr);
+        long n = Args.number(cmd, "page count", pages, 0, 1L << 35);
         MemPolicy.Mode mode = mode(cmd, policy);
         NodeMask mask = nodes.trim().equals("none") ? null : nodes(cmd, nodes);
         int flags = (strict ? NumaSyscalls.MPOL_MF_STRICT : 0) | (move ? NumaSyscalls.MPOL_MF_MOVE : 0)
                 | (moveAll ? NumaSyscalls.MPOL_MF_MOVE_ALL : 0) | (lazy ? NumaSyscalls.MPOL_MF_LAZY : 0);
         long len = n << Machine.PAGE_SHIFT;
         int rc = numa.mbind(t, a, len, mode.number, mask, flags);
-        return "mbind(" + Cli.hex(a) + ", " + len + ", MPOL_" + mode.name() + ", "
-                + (mask == null ? "NULL" : "[" + mask + "]") + ", " + flagNames(flags) + ") " + Cli.result(rc);
+        return "mbind(" + Args.hex(a) + ", " + len + ", MPOL_" + mode.name() + ", "
+                + (mask == null ? "NULL" : "[" + mask + "]") + ", " + flagNames(flags) + ") " + Strace.result(rc);
     }
 
     private MemPolicy.Mode mode(String cmd, String policy) {
         try {
             return MemPolicy.Mode.parse(policy.trim());
         } catch (IllegalArgumentException e) {
-            throw Cli.fail(cmd, "unknown policy '" + policy + "' (default, preferred, bind, interleave, local)");
+            throw Args.fail(cmd, "unknown policy '" + policy + "' (default, preferred, bind, interleave, local)");
         }
     }
 
@@ -221,12 +221,12 @@ public class NumaCommands {
             @Descriptor("default, bind, preferred, interleave, local (or MPOL_BIND ...)") String policy,
             @Descriptor("nodes (all, N, N1,N2, A-B, !nodes), or none") String nodes) {
         String cmd = "mm:set_mempolicy";
-        Task t = Cli.task(machine, cmd, pid);
+        Task t = Args.task(machine, cmd, pid);
         MemPolicy.Mode mode = mode(cmd, policy);
         NodeMask mask = nodes.trim().equals("none") ? null : nodes(cmd, nodes);
         int rc = numa.setMempolicy(t, mode.number, mask);
         return "set_mempolicy(MPOL_" + mode.name() + ", " + (mask == null ? "NULL" : "[" + mask + "]") + ") "
-                + Cli.result(rc);
+                + Strace.result(rc);
     }
 
     @Descriptor("get_mempolicy(2) by the task: its task policy")
@@ -241,19 +241,19 @@ public class NumaCommands {
             @Parameter(names = {"-n", "--node"}, presentValue = "true", absentValue = "false") boolean node,
             @Descriptor("the task's pid (the calling task)") String pid,
             @Descriptor("an address in the task (0x... or decimal)") String addr) {
-        long a = Cli.number("mm:get_mempolicy", "address", addr, 0, Long.MAX_VALUE);
+        long a = Args.number("mm:get_mempolicy", "address", addr);
         return getMempolicy(pid, a, NumaSyscalls.MPOL_F_ADDR | (node ? NumaSyscalls.MPOL_F_NODE : 0));
     }
 
     private String getMempolicy(String pid, long addr, int flags) {
-        Task t = Cli.task(machine, "mm:get_mempolicy", pid);
+        Task t = Args.task(machine, "mm:get_mempolicy", pid);
         int[] pol = {0};
         long[] mask = {0};
         int rc = numa.getMempolicy(t, pol, mask, NumaSyscalls.MAXNODE, addr, flags);
         StringBuilder sb = new StringBuilder("get_mempolicy(");
         sb.append((flags & NumaSyscalls.MPOL_F_NODE) != 0 ? "MPOL_F_NODE|" : "")
-                .append((flags & NumaSyscalls.MPOL_F_ADDR) != 0 ? "MPOL_F_ADDR, " + Cli.hex(addr) : "0")
-                .append(") ").append(Cli.result(rc));
+                .append((flags & NumaSyscalls.MPOL_F_ADDR) != 0 ? "MPOL_F_ADDR, " + Args.hex(addr) : "0")
+                .append(") ").append(Strace.result(rc));
         if (rc == 0) {
             if ((flags & NumaSyscalls.MPOL_F_NODE) != 0) {
                 sb.append(": node ").append(pol[0]);
@@ -298,7 +298,7 @@ public class NumaCommands {
             }
             sb.append('\n');
         }
-        return Cli.lines(sb);
+        return Args.lines(sb);
     }
 
     @Descriptor("numastat -p PID: the task's memory per node in MB (Huge, Heap, Stack, Private), from its numa_maps")
@@ -309,7 +309,7 @@ public class NumaCommands {
             return numastat();
         }
         String cmd = "mm:numastat";
-        Task t = Cli.task(machine, cmd, pid);
+        Task t = Args.task(machine, cmd, pid);
         int nr = machine.topology().nrNodes();
         // Huge, Heap, Stack, Private by node, in pages of 4 KiB
         long[][] pages = new long[4][nr];
@@ -345,7 +345,7 @@ public class NumaCommands {
         }
         sb.append('\n');
         row(sb, "Total", total);
-        return Cli.lines(sb);
+        return Args.lines(sb);
     }
 
     private static void row(StringBuilder sb, String name, long[] pages) {

@@ -3,47 +3,24 @@ package org.pagemigrate.client.numa.impl;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import org.apache.felix.gogo.runtime.CommandProcessorImpl;
-import org.apache.felix.gogo.runtime.threadio.ThreadIOImpl;
-import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Test;
 import org.pagemigrate.api.machine.Task;
+import org.pagemigrate.migration.core.impl.GogoTestSession;
 
 /** The commands through a real Gogo runtime: options and overloads resolve as people type them. */
 public class GogoCommandsTest {
     private final Sys s = new Sys();
-    private final ThreadIOImpl threadIO = new ThreadIOImpl();
-    private final CommandSession session;
-
-    public GogoCommandsTest() {
-        threadIO.start();
-        CommandProcessorImpl processor = new CommandProcessorImpl(threadIO);
-        NumaCommands numa = new NumaCommands(s.m, s.numa);
-        for (String f : new String[] {"migratepages", "move_pages", "mbind", "set_mempolicy", "get_mempolicy",
-            "numastat"}) {
-            processor.addCommand("mm", numa, f);
-        }
-        CredCommands cred = new CredCommands(s.m);
-        processor.addCommand("mm", cred, "fork");
-        processor.addCommand("mm", cred, "setuid");
-        PrintStream out = new PrintStream(new ByteArrayOutputStream());
-        session = processor.createSession(new ByteArrayInputStream(new byte[0]), out, out);
-    }
+    private final GogoTestSession session = new GogoTestSession(new NumaCommands(s.m, s.numa), new CredCommands(s.m));
 
     @After
     public void close() {
         session.close();
-        threadIO.stop();
         s.assertClean();
     }
 
     private String run(String line) throws Exception {
-        Object r = session.execute(line);
-        return r == null ? null : r.toString();
+        return session.run(line);
     }
 
     @Test
@@ -66,5 +43,11 @@ public class GogoCommandsTest {
         assertTrue(run("mm:numastat -p " + t.pid()).contains("for PID " + t.pid()));
         assertTrue(run("mm:setuid -e " + t.pid() + " 5").equals("seteuid(5) = 0"));
         assertEquals(Integer.toString(t.pid() + 1), run("mm:fork " + t.pid()));
+    }
+
+    @Test
+    public void everyCommandAndParameterIsDescribed() {
+        GogoTestSession.assertCommandsDescribed(NumaCommands.class);
+        GogoTestSession.assertCommandsDescribed(CredCommands.class);
     }
 }

@@ -108,13 +108,13 @@ public class MbindTest {
         long a = s.mmap(t, 2);
         s.write(t, a, 2);
         int pinned = s.folio(t, a);
-        s.mem.get(pinned);
+        s.mm.get(pinned);
         try {
             assertEquals(Errno.EIO.neg(), s.numa.mbind(t, a, 2 * P, BIND, NodeMask.of(1), MPOL_MF_MOVE | MPOL_MF_STRICT));
             assertEquals("without STRICT the same is success", 0,
                     s.numa.mbind(t, a, 2 * P, BIND, NodeMask.of(1), MPOL_MF_MOVE));
         } finally {
-            s.mem.put(pinned);
+            s.mm.put(pinned);
         }
         assertEquals(0, s.nid(t, a));
         assertEquals(1, s.nid(t, a + P));

@@ -54,11 +54,11 @@ public class MigratePagesTest {
         long a = s.mmap(t, 8);
         s.write(t, a, 8);
         int pinned = s.folio(t, Sys.page(a, 3));
-        s.mem.get(pinned);
+        s.mm.get(pinned);
         try {
             assertEquals(1, s.numa.migratePages(t, 0, NodeMask.of(0), NodeMask.of(1)));
         } finally {
-            s.mem.put(pinned);
+            s.mm.put(pinned);
         }
         for (int i = 0; i < 8; i++) {
             assertEquals("page " + i, i == 3 ? 0 : 1, s.nid(t, Sys.page(a, i)));

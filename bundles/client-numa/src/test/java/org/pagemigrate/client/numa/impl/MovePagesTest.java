@@ -216,7 +216,7 @@ public class MovePagesTest {
         int[] st = unwritten(2);
         assertEquals(0, s.numa.movePages(t, 0, 2, pages(a, 2), nodes(2, 1), st, MPOL_MF_MOVE));
         assertArrayEquals(new int[] {1, Errno.EBUSY.neg()}, st);
-        var list = s.mem.newList();
+        var list = s.mm.newList();
         list.addTail(f);
         s.migration.putbackMovablePages(list);
     }
@@ -240,7 +240,7 @@ public class MovePagesTest {
         long a = s.mmap(t, 4);
         s.write(t, a, 2);
         int pinned = s.folio(t, Sys.page(a, 1));
-        s.mem.get(pinned); // a pin (get_user_pages): the folio's references never match, migration fails
+        s.mm.get(pinned); // a pin (get_user_pages): the folio's references never match, migration fails
         try {
             // [0 -> 1, 1 -> 1] run, then page 2 (untouched: -ENOENT) flushes it: 1 failed + (4 - 2) - 1 for page 2
             int[] st = unwritten(4);
@@ -255,7 +255,7 @@ public class MovePagesTest {
             assertArrayEquals(unwritten(3), st);
             assertEquals("page 0 was never tried", 1, s.nid(t, a));
         } finally {
-            s.mem.put(pinned);
+            s.mm.put(pinned);
         }
         s.checkContents(t, a, 2);
     }

@@ -48,9 +48,9 @@ public class PolicyTest {
         long a = s.mmap(t, 1);
         int[] pol = {-1};
         assertEquals(0, s.numa.getMempolicy(t, pol, null, 0, a, MPOL_F_NODE | MPOL_F_ADDR));
-        int zeroNid = s.mem.nid(s.mem.zeroPfn());
+        int zeroNid = s.mm.nid(s.mm.zeroPfn());
         assertEquals(zeroNid, pol[0]);
-        assertEquals("the zero page is mapped now", s.mem.zeroPfn(), s.m.tasks().followPage(t, a, false));
+        assertEquals("the zero page is mapped now", s.mm.zeroPfn(), s.m.tasks().followPage(t, a, false));
     }
 
     @Test

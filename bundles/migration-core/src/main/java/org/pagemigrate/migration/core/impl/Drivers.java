@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
@@ -35,9 +36,14 @@ final class Drivers {
     static final Logger LOG = Logger.getLogger("org.pagemigrate.migration");
     static final long DEPARTURE_WAIT_SECONDS = 30;
 
-    /** One registration of a driver service for one type. */
+    /**
+     * One registration of a driver service for one type. The service object is got at the first call, not at bind
+     * time, so a driver that itself uses {@link org.pagemigrate.api.migrate.MigrationService} is no circular
+     * reference when SCR binds it to the migration core.
+     */
     static final class Driver<T> {
-        final T ops;
+        private final Supplier<T> source;
+        private volatile T ops;
         final String type;
         final int ranking;
         final long serviceId;
@@ -49,13 +55,31 @@ final class Drivers {
         volatile boolean departing;
         volatile boolean warned;
 
-        Driver(T ops, boolean movable, String type, int ranking, long serviceId, String bundle) {
+        Driver(Supplier<T> source, boolean movable, String type, int ranking, long serviceId, String bundle) {
             this.movable = movable;
-            this.ops = ops;
+            this.source = source;
             this.type = type;
             this.ranking = ranking;
             this.serviceId = serviceId;
             this.bundle = bundle;
+        }
+
+        /**
+         * The driver's service object, got on first use. Context: between {@link #enter()} and {@link #exit()}.
+         *
+         * @throws IllegalStateException when the service cannot be got (its component failed to activate), which
+         *         the callers treat as a misbehaving driver
+         */
+        T ops() {
+            T o = ops;
+            if (o == null) {
+                o = source.get();
+                if (o == null) {
+                    throw new IllegalStateException("the service object could not be got");
+                }
+                ops = o;
+            }
+            return o;
         }
 
         /** Starts a call; false when the driver is departing (treat it as absent). */
@@ -170,13 +194,14 @@ final class Drivers {
         return gone;
     }
 
-    void addAops(AddressSpaceOperations ops, String[] types, int ranking, long serviceId, String bundle) {
+    void addAops(Supplier<AddressSpaceOperations> ops, String[] types, int ranking, long serviceId,
+            String bundle) {
         for (String t : types) {
             add(aops, new Driver<>(ops, false, t, ranking, serviceId, bundle));
         }
     }
 
-    void addMovable(MovableOperations ops, String type, int ranking, long serviceId, String bundle) {
+    void addMovable(Supplier<MovableOperations> ops, String type, int ranking, long serviceId, String bundle) {
         add(movable, new Driver<>(ops, true, type, ranking, serviceId, bundle));
     }
 

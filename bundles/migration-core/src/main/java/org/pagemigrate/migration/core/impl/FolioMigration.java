@@ -291,7 +291,7 @@ final class FolioMigration {
         if (d != null) {
             int rc;
             try {
-                rc = d.ops.releaseFolio(mapping, mm.folio(src), Gfp.KERNEL);
+                rc = d.ops().releaseFolio(mapping, mm.folio(src), Gfp.KERNEL);
             } catch (RuntimeException | Error e) {
                 d.misbehaved("threw from release_folio", e);
                 return false;
@@ -336,9 +336,9 @@ final class FolioMigration {
             if (d != null && d.enter()) {
                 int preempt = machine.preemptCount();
                 try {
-                    if (d.ops.hasMigrateFolio()) {
+                    if (d.ops().hasMigrateFolio()) {
                         // the most common path: the file system's (or swap cache's) own migrate_folio
-                        rc = d.checked(d.ops.migrateFolio(mapping, mm.folio(dst), mm.folio(src), mode),
+                        rc = d.checked(d.ops().migrateFolio(mapping, mm.folio(dst), mm.folio(src), mode),
                                 "migrate_folio");
                     } else {
                         rc = fallbackMigrateFolio(mapping, dst, src, mode, d);

@@ -95,7 +95,7 @@ final class Isolation {
             }
             int preempt = machine.preemptCount();
             try {
-                ok = d.ops.isolatePage(mm.folio(page), mode);
+                ok = d.ops().isolatePage(mm.folio(page), mode);
             } catch (RuntimeException | Error e) {
                 while (machine.preemptCount() > preempt) {
                     machine.preemptEnable();
@@ -127,7 +127,7 @@ final class Isolation {
                 if (d != null && d.enter()) {
                     int preempt = machine.preemptCount();
                     try {
-                        d.ops.putbackPage(mm.folio(page));
+                        d.ops().putbackPage(mm.folio(page));
                     } catch (RuntimeException | Error e) {
                         while (machine.preemptCount() > preempt) {
                             machine.preemptEnable();

@@ -544,7 +544,8 @@ final class MigrateEngine {
             return rc;
         }
         // nothing from here on sleeps: one preempt-disabled section for all of it, not one per step (each section
-        // costs a full fence)
+        // costs a full fence); the unlock and the put of dst in it, so that a destination a driver did not take
+        // (balloon's -ENOENT) is never an unowned folio to stop_machine
         machine.preemptDisable();
         try {
             if (!movable) {
@@ -579,7 +580,7 @@ final class MigrateEngine {
         int rc;
         int preempt = machine.preemptCount();
         try {
-            rc = d.checked(d.ops.migratePage(mm.folio(dst), mm.folio(src), mode), "migrate_page");
+            rc = d.checked(d.ops().migratePage(mm.folio(dst), mm.folio(src), mode), "migrate_page");
         } catch (RuntimeException | Error e) {
             while (machine.preemptCount() > preempt) {
                 machine.preemptEnable();
@@ -611,21 +612,29 @@ final class MigrateEngine {
         }
     }
 
-    /** {@code migrate_folio_undo_dst()}: unlocked and handed back to {@code put_new_folio} (or put). */
+    /**
+     * {@code migrate_folio_undo_dst()}: unlocked and handed back to {@code put_new_folio} (or put) in one atomic step,
+     * as it was allocated and locked in one, so that it is never an unowned folio to stop_machine.
+     */
     private <T> void migrateFolioUndoDst(Call<T> c, int dst, boolean locked) {
         scrubUnusedDst(dst);
-        if (locked) {
-            mm.unlock(dst);
-        }
-        if (c.putNewFolio != null) {
-            try {
-                c.putNewFolio.free(dst, c.priv);
-                return;
-            } catch (RuntimeException e) {
-                Drivers.LOG.log(java.util.logging.Level.WARNING, "put_new_folio threw; dropping the folio", e);
+        machine.preemptDisable();
+        try {
+            if (locked) {
+                mm.unlock(dst);
             }
+            if (c.putNewFolio != null) {
+                try {
+                    c.putNewFolio.free(dst, c.priv);
+                    return;
+                } catch (RuntimeException e) {
+                    Drivers.LOG.log(java.util.logging.Level.WARNING, "put_new_folio threw; dropping the folio", e);
+                }
+            }
+            mm.put(dst);
+        } finally {
+            machine.preemptEnable();
         }
-        mm.put(dst);
     }
 
     /**
@@ -814,8 +823,8 @@ final class MigrateEngine {
             }
             mm.unlock(src);
         }
-        mm.unlock(dst);
         if (rc == 0) {
+            mm.unlock(dst);
             from.remove(src);
             iso.folioPutbackHugetlb(src);
             mm.put(dst);
@@ -823,7 +832,7 @@ final class MigrateEngine {
             if (rc != Errno.EAGAIN.neg()) {
                 ret.moveTail(from, src);
             }
-            migrateFolioUndoDst(c, dst, false);
+            migrateFolioUndoDst(c, dst, true);
         }
         return rc;
     }

@@ -29,7 +29,8 @@ public final class MigrationCores {
      * {@code service.ranking} 0 and a fresh {@code service.id}.
      */
     public static void addAddressSpaceOperations(MigrationService core, AddressSpaceOperations ops, String... types) {
-        ((MigrationServiceImpl) core).whiteboard().addAops(ops, types, 0, SERVICE_IDS.incrementAndGet(), "benchmark");
+        ((MigrationServiceImpl) core).whiteboard().addAops(() -> ops, types, 0, SERVICE_IDS.incrementAndGet(),
+                "benchmark");
     }
 
     /**

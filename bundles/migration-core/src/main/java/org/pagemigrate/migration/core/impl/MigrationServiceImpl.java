@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -32,8 +33,9 @@ import org.pagemigrate.api.mm.PageFlag;
 
 /**
  * The migration core as a service: {@link MigrationService} on the machine, with the page-type drivers tracked as a
- * whiteboard (dynamic, multiple, greedy references). Bind methods only record a driver; unbind waits for its calls in
- * flight; no driver is ever called with a lock of this component held.
+ * whiteboard (dynamic, multiple, greedy references). Bind methods only record a driver (its service object is got at
+ * its first call, through {@link ComponentServiceObjects}, so drivers may use this service themselves); unbind waits
+ * for its calls in flight; no driver is ever called with a lock of this component held.
  */
 @Component(service = MigrationService.class, configurationPid = "org.pagemigrate.migration.core",
         configurationPolicy = ConfigurationPolicy.OPTIONAL, immediate = true)
@@ -78,12 +80,14 @@ public class MigrationServiceImpl implements MigrationService {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindAddressSpaceOperations(ServiceReference<AddressSpaceOperations> ref, AddressSpaceOperations ops) {
-        drivers.addAops(ops, Drivers.types(ref.getProperty(AddressSpaceOperations.MAPPING_TYPE)), ranking(ref),
+    void bindAddressSpaceOperations(ServiceReference<AddressSpaceOperations> ref,
+            ComponentServiceObjects<AddressSpaceOperations> ops) {
+        drivers.addAops(ops::getService, Drivers.types(ref.getProperty(AddressSpaceOperations.MAPPING_TYPE)), ranking(ref),
                 serviceId(ref), bundle(ref));
     }
 
-    void updatedAddressSpaceOperations(ServiceReference<AddressSpaceOperations> ref, AddressSpaceOperations ops) {
+    void updatedAddressSpaceOperations(ServiceReference<AddressSpaceOperations> ref,
+            ComponentServiceObjects<AddressSpaceOperations> ops) {
         drivers.removeAops(serviceId(ref));
         bindAddressSpaceOperations(ref, ops);
     }
@@ -94,7 +98,7 @@ public class MigrationServiceImpl implements MigrationService {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void bindMovableOperations(ServiceReference<MovableOperations> ref, MovableOperations ops) {
+    void bindMovableOperations(ServiceReference<MovableOperations> ref, ComponentServiceObjects<MovableOperations> ops) {
         Object type = ref.getProperty(MovableOperations.MOVABLE_TYPE);
         if (!(type instanceof String) || ((String) type).isBlank()) {
             Drivers.LOG.warning("MovableOperations service " + serviceId(ref) + " of " + bundle(ref) + " has no "
@@ -105,10 +109,11 @@ public class MigrationServiceImpl implements MigrationService {
         if (machine != null) {
             machine.pageTypes().register((String) type);
         }
-        drivers.addMovable(ops, (String) type, ranking(ref), serviceId(ref), bundle(ref));
+        drivers.addMovable(ops::getService, (String) type, ranking(ref), serviceId(ref), bundle(ref));
     }
 
-    void updatedMovableOperations(ServiceReference<MovableOperations> ref, MovableOperations ops) {
+    void updatedMovableOperations(ServiceReference<MovableOperations> ref,
+            ComponentServiceObjects<MovableOperations> ops) {
         drivers.removeMovable(serviceId(ref));
         bindMovableOperations(ref, ops);
     }

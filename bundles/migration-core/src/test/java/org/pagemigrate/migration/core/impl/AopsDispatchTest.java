@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.Test;
-import org.osgi.framework.ServiceReference;
 import org.pagemigrate.api.machine.AddressSpace;
 import org.pagemigrate.api.machine.BufferHead;
 import org.pagemigrate.api.machine.BufferHeads;
@@ -64,8 +63,6 @@ public class AopsDispatchTest {
     }
 
     private final TestFs fs = new TestFs();
-    private final ServiceReference<AddressSpaceOperations> ref =
-            Fixture.ref(AddressSpaceOperations.MAPPING_TYPE, new String[] {"testfs"});
 
     private AddressSpace file(int pages, int flags) {
         AddressSpace as = f.m.addressSpaces().create("testfs", "/test/file", flags, null);
@@ -84,7 +81,7 @@ public class AopsDispatchTest {
 
     @Test
     public void theMappingsDriverMigratesAndEveryMapperFollows() {
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.bindAops(fs, "testfs");
         AddressSpace as = file(8, 0);
         Task p = f.task(0);
         long a = mapShared(p, as, 8);
@@ -140,7 +137,7 @@ public class AopsDispatchTest {
     public void privateDataThatWillNotGoIsBusyExceptInSyncWhereItIsRetried() {
         fs.hasMigrate = false;
         fs.release = 0;
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.bindAops(fs, "testfs");
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -197,7 +194,7 @@ public class AopsDispatchTest {
     @Test
     public void bufferHeadsAreLockedPerModeAndFollowTheFolio() throws Exception {
         fs.helper = "buffer";
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.bindAops(fs, "testfs");
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -236,7 +233,7 @@ public class AopsDispatchTest {
     @Test
     public void norefsRefusesReferencedBuffers() {
         fs.helper = "norefs";
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.bindAops(fs, "testfs");
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -255,7 +252,7 @@ public class AopsDispatchTest {
 
     @Test
     public void anExtraReferenceIsRetriedThenCountsAsFailed() {
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.bindAops(fs, "testfs");
         AddressSpace as = file(1, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -274,7 +271,7 @@ public class AopsDispatchTest {
 
     @Test
     public void writebackIsBusyExceptInSyncWhichWaits() throws Exception {
-        f.svc.bindAddressSpaceOperations(ref, fs);
+        f.bindAops(fs, "testfs");
         AddressSpace as = file(1, AddressSpace.AS_WRITEBACK);
         Task t = f.task(0);
         long a = mapShared(t, as, 1);
@@ -328,7 +325,7 @@ public class AopsDispatchTest {
                 throw new IllegalStateException("boom");
             }
         };
-        f.svc.bindAddressSpaceOperations(ref, bad);
+        f.bindAops(bad, "testfs");
         AddressSpace as = file(2, 0);
         Task t = f.task(0);
         long a = mapShared(t, as, 2);

@@ -21,10 +21,17 @@ import org.pagemigrate.api.mm.VmStatItem;
 public class MovableDispatchTest {
     private final Fixture f = new Fixture();
     private final ScriptedMovable drv = new ScriptedMovable(f.m, "scripted");
-    private final ServiceReference<MovableOperations> ref = Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted");
+    private final ServiceReference<MovableOperations> ref = bind(drv);
 
-    {
-        f.svc.bindMovableOperations(ref, drv);
+    /** Binds {@code driver} for type {@code scripted} with the given further service properties. */
+    private ServiceReference<MovableOperations> bind(ScriptedMovable driver, Object... properties) {
+        Object[] kv = new Object[properties.length + 2];
+        kv[0] = MovableOperations.MOVABLE_TYPE;
+        kv[1] = "scripted";
+        System.arraycopy(properties, 0, kv, 2, properties.length);
+        ServiceReference<MovableOperations> r = DriverTestSupport.reference(kv);
+        f.svc.bindMovableOperations(r, DriverTestSupport.serviceObjects(r, driver));
+        return r;
     }
 
     private FolioList isolated(int... pages) {
@@ -154,7 +161,7 @@ public class MovableDispatchTest {
         // the type arrives again at run time and is used at once
         ScriptedMovable again = new ScriptedMovable(f.m, "scripted");
         again.owned.add(p);
-        f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted"), again);
+        bind(again);
         FolioList list = isolated(p);
         assertEquals(0, migrate(list, MigrateMode.ASYNC, null));
         assertEquals(1, again.migrateCalls.get());
@@ -185,13 +192,9 @@ public class MovableDispatchTest {
         ScriptedMovable low = new ScriptedMovable(f.m, "scripted");
         ScriptedMovable high = new ScriptedMovable(f.m, "scripted");
         ScriptedMovable sameAsHighButLater = new ScriptedMovable(f.m, "scripted");
-        f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted",
-                Constants.SERVICE_RANKING, -5), low);
-        ServiceReference<MovableOperations> highRef = Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted",
-                Constants.SERVICE_RANKING, 10);
-        f.svc.bindMovableOperations(highRef, high);
-        f.svc.bindMovableOperations(Fixture.ref(MovableOperations.MOVABLE_TYPE, "scripted",
-                Constants.SERVICE_RANKING, 10), sameAsHighButLater);
+        bind(low, Constants.SERVICE_RANKING, -5);
+        ServiceReference<MovableOperations> highRef = bind(high, Constants.SERVICE_RANKING, 10);
+        bind(sameAsHighButLater, Constants.SERVICE_RANKING, 10);
         int p = drv.allocate(0, 1);
         high.owned.add(p);
         FolioList list = isolated(p);
