@@ -9,6 +9,8 @@ import org.pagemigrate.api.mm.NodeMask;
 /** A task. Credentials, policy and cpuset are replaced whole (RCU-style) and read without locks. */
 final class TaskImpl implements Task {
     private final int pid;
+    /** The pid boxed once: the task table's key, looked up on every access and fault. */
+    final Integer key;
     private final String comm;
     private final int ppid;
     final int cpu;
@@ -22,6 +24,7 @@ final class TaskImpl implements Task {
 
     TaskImpl(int pid, String comm, int ppid, Credentials cred, int cpu, int nid, NodeMask memsAllowed) {
         this.pid = pid;
+        this.key = pid;
         this.comm = comm.length() > 15 ? comm.substring(0, 15) : comm;
         this.ppid = ppid;
         this.cred = cred;

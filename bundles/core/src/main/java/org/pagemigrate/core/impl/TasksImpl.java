@@ -93,7 +93,7 @@ final class TasksImpl implements Tasks {
     }
 
     TaskImpl impl(Task t) {
-        if (!(t instanceof TaskImpl) || tasks.get(t.pid()) != t) {
+        if (!(t instanceof TaskImpl) || tasks.get(((TaskImpl) t).key) != t) {
             throw new IllegalArgumentException("no such task: " + (t == null ? "null" : t.pid()));
         }
         return (TaskImpl) t;
