@@ -124,6 +124,10 @@ public interface MigrationService {
      */
     int folioExpectedRefCount(Folio folio);
 
-    /** The drivers registered now, for {@code migrate:drivers}. */
+    /**
+     * The drivers registered now, for {@code migrate:drivers}: each registration (a service registered for several
+     * mapping types is one per type) with the calls the core made of its callbacks and their outcomes
+     * ({@link DriverInfo#calls()}). Sorted by kind, type and service id.
+     */
     List<DriverInfo> drivers();
 }

@@ -5,5 +5,5 @@
  * ({@code struct movable_operations}).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.pagemigrate.api.migrate;

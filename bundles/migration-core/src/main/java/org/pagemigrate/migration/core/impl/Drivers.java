@@ -9,10 +9,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
+import org.pagemigrate.api.migrate.DriverInfo;
 import org.pagemigrate.api.migrate.MovableOperations;
 import org.pagemigrate.api.mm.Errno;
 
@@ -29,12 +31,16 @@ import org.pagemigrate.api.mm.Errno;
  * <li>a call that throws or returns a value that is neither 0 nor a negative errno is a permanent failure of that
  *     folio; the first such event of each driver is logged.</li>
  * </ul>
+ * Each registration counts the calls of its callbacks by outcome ({@link DriverInfo.Calls}, {@code migrate:drivers}):
+ * one {@link LongAdder} increment per call, at the call site, when the callback has returned; nothing is allocated
+ * and concurrent callers do not contend on one word.
  * Lookups are lock-free (a copy-on-write array per type); the registry's monitor is held only to change the arrays,
  * never while a driver runs.
  */
 final class Drivers {
     static final Logger LOG = Logger.getLogger("org.pagemigrate.migration");
     static final long DEPARTURE_WAIT_SECONDS = 30;
+    private static final int EAGAIN = Errno.EAGAIN.neg();
 
     /**
      * One registration of a driver service for one type. The service object is got at the first call, not at bind
@@ -52,6 +58,16 @@ final class Drivers {
         final boolean movable;
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicLong failures = new AtomicLong();
+        // the calls by outcome (DriverInfo.Calls); a call is counted once, when it has returned
+        private final LongAdder migrateSuccess = new LongAdder();
+        private final LongAdder migrateEagain = new LongAdder();
+        private final LongAdder migrateFail = new LongAdder();
+        private final LongAdder migrateMisbehaved = new LongAdder();
+        private final LongAdder releaseFolio = new LongAdder();
+        private final LongAdder releaseFolioReleased = new LongAdder();
+        private final LongAdder isolatePageTrue = new LongAdder();
+        private final LongAdder isolatePageFalse = new LongAdder();
+        private final LongAdder putbackPage = new LongAdder();
         volatile boolean departing;
         volatile boolean warned;
 
@@ -111,12 +127,58 @@ final class Drivers {
             return Errno.EINVAL.neg();
         }
 
-        /** Checks a callback's return value: 0 or a known negative errno, else a misbehaviour. */
-        int checked(int rc, String callback) {
-            if (rc == 0 || (rc < 0 && Errno.ofReturn(rc) != null)) {
+        /**
+         * What the migration callback ({@code migrate_folio} or {@code migrate_page}) returned, counted by outcome
+         * and checked: 0 or a known negative errno is returned as it is; anything else is a misbehaviour, and the
+         * folio fails with -EINVAL.
+         */
+        int migrateAnswered(int rc, String callback) {
+            if (rc == 0) {
+                migrateSuccess.increment();
                 return rc;
             }
+            if (rc == EAGAIN) {
+                migrateEagain.increment();
+                return rc;
+            }
+            if (rc < 0 && Errno.ofReturn(rc) != null) {
+                migrateFail.increment();
+                return rc;
+            }
+            migrateMisbehaved.increment();
             return misbehaved(callback + " returned " + rc, null);
+        }
+
+        /** The migration callback threw: counted, logged once; returns the errno the folio fails with. */
+        int migrateThrew(String callback, Throwable t) {
+            migrateMisbehaved.increment();
+            return misbehaved("threw from " + callback, t);
+        }
+
+        /** A {@code release_folio} call returned (or threw: not released); returns {@code released}. */
+        boolean releaseAnswered(boolean released) {
+            releaseFolio.increment();
+            if (released) {
+                releaseFolioReleased.increment();
+            }
+            return released;
+        }
+
+        /** An {@code isolate_page} call answered {@code ok} (false when it threw). */
+        void isolateAnswered(boolean ok) {
+            (ok ? isolatePageTrue : isolatePageFalse).increment();
+        }
+
+        /** A {@code putback_page} call is made. */
+        void putbackCalled() {
+            putbackPage.increment();
+        }
+
+        /** The counts now; each is read once, so a call returning meanwhile may be in one and not yet in another. */
+        DriverInfo.Calls calls() {
+            return new DriverInfo.Calls(migrateSuccess.sum(), migrateEagain.sum(), migrateFail.sum(),
+                    migrateMisbehaved.sum(), releaseFolio.sum(), releaseFolioReleased.sum(), isolatePageTrue.sum(),
+                    isolatePageFalse.sum(), putbackPage.sum(), failures.get());
         }
 
         void awaitIdle() {

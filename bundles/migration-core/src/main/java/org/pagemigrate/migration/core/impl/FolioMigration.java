@@ -293,11 +293,12 @@ final class FolioMigration {
             try {
                 rc = d.ops().releaseFolio(mapping, mm.folio(src), Gfp.KERNEL);
             } catch (RuntimeException | Error e) {
+                d.releaseAnswered(false);
                 d.misbehaved("threw from release_folio", e);
                 return false;
             }
             if (rc != Errno.ENOSYS.neg()) {
-                return rc > 0 && !mm.test(src, PageFlag.PRIVATE);
+                return d.releaseAnswered(rc > 0 && !mm.test(src, PageFlag.PRIVATE));
             }
         }
         return spaces.tryToFreeBuffers(src);
@@ -338,13 +339,13 @@ final class FolioMigration {
                 try {
                     if (d.ops().hasMigrateFolio()) {
                         // the most common path: the file system's (or swap cache's) own migrate_folio
-                        rc = d.checked(d.ops().migrateFolio(mapping, mm.folio(dst), mm.folio(src), mode),
+                        rc = d.migrateAnswered(d.ops().migrateFolio(mapping, mm.folio(dst), mm.folio(src), mode),
                                 "migrate_folio");
                     } else {
                         rc = fallbackMigrateFolio(mapping, dst, src, mode, d);
                     }
                 } catch (RuntimeException | Error e) {
-                    rc = d.misbehaved("threw from migrate_folio", e);
+                    rc = d.migrateThrew("migrate_folio", e);
                     recoverAfterDriverFailure(mapping, src, preempt);
                 } finally {
                     d.exit();

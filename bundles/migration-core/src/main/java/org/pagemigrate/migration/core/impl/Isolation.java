@@ -105,6 +105,7 @@ final class Isolation {
             } finally {
                 d.exit();
             }
+            d.isolateAnswered(ok);
             if (ok) {
                 // the driver must not set the isolated flag itself (VM_WARN in the kernel): we do
                 mm.set(page, PageFlag.MOVABLE_OPS_ISOLATED);
@@ -127,6 +128,7 @@ final class Isolation {
                 if (d != null && d.enter()) {
                     int preempt = machine.preemptCount();
                     try {
+                        d.putbackCalled();
                         d.ops().putbackPage(mm.folio(page));
                     } catch (RuntimeException | Error e) {
                         while (machine.preemptCount() > preempt) {

@@ -580,12 +580,12 @@ final class MigrateEngine {
         int rc;
         int preempt = machine.preemptCount();
         try {
-            rc = d.checked(d.ops().migratePage(mm.folio(dst), mm.folio(src), mode), "migrate_page");
+            rc = d.migrateAnswered(d.ops().migratePage(mm.folio(dst), mm.folio(src), mode), "migrate_page");
         } catch (RuntimeException | Error e) {
             while (machine.preemptCount() > preempt) {
                 machine.preemptEnable();
             }
-            rc = d.misbehaved("threw from migrate_page", e);
+            rc = d.migrateThrew("migrate_page", e);
         } finally {
             d.exit();
         }

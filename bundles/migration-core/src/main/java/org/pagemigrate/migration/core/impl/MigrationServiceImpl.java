@@ -207,8 +207,8 @@ public class MigrationServiceImpl implements MigrationService {
         for (Drivers.Driver<?> d : drivers.all()) {
             boolean movable = d.movable;
             long folioCount = movable ? countPagesOfType(d.type) : countFoliosOfMapping(d.type);
-            out.add(new DriverInfo(d.type, movable ? "movable_ops" : "a_ops", d.ranking, d.bundle, d.serviceId,
-                    drivers.isActive(d), folioCount));
+            out.add(new DriverInfo(d.type, movable ? DriverInfo.MOVABLE_OPS : DriverInfo.A_OPS, d.ranking, d.bundle,
+                    d.serviceId, drivers.isActive(d), folioCount, d.calls()));
         }
         out.sort((a, b) -> a.kind().equals(b.kind()) ? a.type().equals(b.type())
                 ? Long.compare(a.serviceId(), b.serviceId()) : a.type().compareTo(b.type())
