@@ -1,6 +1,5 @@
 package org.pagemigrate.driver.shmem.impl;
 
-import java.util.concurrent.atomic.LongAdder;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -9,7 +8,6 @@ import org.pagemigrate.api.machine.Folio;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
 import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.migrate.propertytypes.MappingType;
-import org.pagemigrate.api.mm.Errno;
 import org.pagemigrate.api.mm.MigrateMode;
 
 /**
@@ -30,23 +28,19 @@ import org.pagemigrate.api.mm.MigrateMode;
  * <li>-EHWPOISON: the copy hit a poisoned page: nothing changed, permanent.</li>
  * </ul>
  *
- * <p>The calls and their outcomes are counted ({@code shmem:stats}), so that people and tests see this callback, not
- * the fallback, moved a folio; counting allocates nothing. The component is immediate: the counts live as long as the
- * bundle is active.
+ * <p>The migration core counts this callback's calls and their outcomes, as it does every driver's
+ * ({@code migrate:drivers}, {@code migrate:driver shmem}): that is where people and tests see that this callback,
+ * not the fallback, moved a folio.
  *
  * <p>Context: as {@link AddressSpaceOperations#migrateFolio}: both folios locked, {@code src} unmapped and isolated.
  */
-@Component(service = {AddressSpaceOperations.class, ShmemAops.class}, immediate = true)
+@Component(service = AddressSpaceOperations.class)
 @MappingType(ShmemAops.TYPE)
 public class ShmemAops implements AddressSpaceOperations {
     /** The address-space type of shmem: tmpfs files and shared anonymous memory ({@code mm:mmap --shared}). */
     public static final String TYPE = "shmem";
 
     private final MigrationService migration;
-    private final LongAdder calls = new LongAdder();
-    private final LongAdder succeeded = new LongAdder();
-    private final LongAdder again = new LongAdder();
-    private final LongAdder failed = new LongAdder();
 
     /**
      * The core gets this service's object only when it first calls it, so a mandatory reference back to the core is
@@ -60,20 +54,6 @@ public class ShmemAops implements AddressSpaceOperations {
     // mm/shmem.c: shmem_aops.migrate_folio = migrate_folio (mm/migrate.c: migrate_folio())
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
-        calls.increment();
-        int rc = migration.migrateFolio(mapping, dst, src, mode);
-        if (rc == 0) {
-            succeeded.increment();
-        } else if (rc == Errno.EAGAIN.neg()) {
-            again.increment();
-        } else {
-            failed.increment();
-        }
-        return rc;
-    }
-
-    /** The calls of {@link #migrateFolio} since the driver started: all, migrated, -EAGAIN, other failures. */
-    long[] counts() {
-        return new long[] {calls.sum(), succeeded.sum(), again.sum(), failed.sum()};
+        return migration.migrateFolio(mapping, dst, src, mode);
     }
 }

@@ -42,9 +42,9 @@ final class ShmemFixture extends DriverTestSupport {
         unbindAops(bound);
     }
 
-    /** How often the driver's {@code migrate_folio} was called, whatever it returned. */
+    /** How often the core called the driver's {@code migrate_folio} since it was bound, whatever it returned. */
     long calls() {
-        return aops.counts()[0];
+        return calls(ShmemAops.TYPE).migrate();
     }
 
     TmpfsSuperBlock mount(Map<String, String> options) throws FsException {

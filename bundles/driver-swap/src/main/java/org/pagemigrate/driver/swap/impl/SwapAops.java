@@ -1,6 +1,5 @@
 package org.pagemigrate.driver.swap.impl;
 
-import java.util.concurrent.atomic.LongAdder;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -10,7 +9,6 @@ import org.pagemigrate.api.machine.Swap;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
 import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.migrate.propertytypes.MappingType;
-import org.pagemigrate.api.mm.Errno;
 import org.pagemigrate.api.mm.MigrateMode;
 
 /**
@@ -24,18 +22,14 @@ import org.pagemigrate.api.mm.MigrateMode;
  * {@code fallback_migrate_folio()}: clean ones still migrate through the generic path, dirty ones fail with
  * {@code -EBUSY} (6.15 dropped {@code ->writepage} from migration).
  *
- * <p>The calls and their outcomes are counted ({@code swap:stats}), so that people and tests can see this callback,
- * and not the fallback, moved a folio. The counting allocates nothing. The component is immediate, so the counts
- * live as long as the bundle is active.
+ * <p>The migration core counts this callback's calls and their outcomes, as it does every driver's
+ * ({@code migrate:drivers}, {@code migrate:driver swap}): that is where people and tests see that this callback, and
+ * not the fallback, moved a folio.
  */
-@Component(service = {AddressSpaceOperations.class, SwapAops.class}, immediate = true)
+@Component(service = AddressSpaceOperations.class)
 @MappingType(Swap.SWAP_MAPPING_TYPE)
 public class SwapAops implements AddressSpaceOperations {
     private final MigrationService migration;
-    private final LongAdder calls = new LongAdder();
-    private final LongAdder succeeded = new LongAdder();
-    private final LongAdder again = new LongAdder();
-    private final LongAdder failed = new LongAdder();
 
     /** The migration core's helpers; the driver goes when the core goes (a static, mandatory reference). */
     @Activate
@@ -55,21 +49,7 @@ public class SwapAops implements AddressSpaceOperations {
      */
     @Override
     public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
-        calls.increment();
         // mm/migrate.c: migrate_folio(): __migrate_folio(mapping, dst, src, NULL, mode)
-        int rc = migration.migrateFolio(mapping, dst, src, mode);
-        if (rc == 0) {
-            succeeded.increment();
-        } else if (rc == Errno.EAGAIN.neg()) {
-            again.increment();
-        } else {
-            failed.increment();
-        }
-        return rc;
-    }
-
-    /** The counts since the driver started: calls, migrated, -EAGAIN, other failures. */
-    long[] counts() {
-        return new long[] {calls.sum(), succeeded.sum(), again.sum(), failed.sum()};
+        return migration.migrateFolio(mapping, dst, src, mode);
     }
 }

@@ -8,15 +8,15 @@ import org.apache.felix.service.command.annotations.GogoCommand;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
 import org.pagemigrate.api.cli.Args;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Swap;
 import org.pagemigrate.api.mm.Errno;
 
 /**
- * {@code swap:} commands: {@code swapon(8)}, {@code swapoff(8)}, {@code /proc/swaps} and the swap driver's counters.
+ * {@code swap:} commands: {@code swapon(8)}, {@code swapoff(8)}, {@code /proc/swaps} and the in-memory devices' I/O
+ * counts. The swap driver's {@code migrate_folio} calls are the migration core's to count, as every driver's:
+ * {@code migrate:driver swap}.
  *
  * <p>The rules are:
  * <ul>
@@ -45,8 +45,6 @@ public class SwapCommands {
 
     private final Machine machine;
     private final SwapDevices devices;
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC)
-    volatile SwapAops aops;
 
     @Activate
     public SwapCommands(@Reference(name = "machine") Machine machine,
@@ -202,23 +200,17 @@ public class SwapCommands {
 
     // ---- swap:stats ----
 
-    @Descriptor("the swap driver's migrate_folio calls by outcome, and what each in-memory device holds")
+    @Descriptor("what each in-memory swap device holds: pages stored, reads and writes since swapon (the swap "
+            + "driver's migrate_folio calls: migrate:driver swap)")
     public String stats() {
         StringBuilder sb = new StringBuilder();
-        SwapAops a = aops;
-        if (a == null) {
-            sb.append("swap_aops not registered: swap-cache folios take fallback_migrate_folio\n");
-        } else {
-            long[] c = a.counts();
-            sb.append("migrate_folio ").append(c[0]).append('\n');
-            sb.append("migrate_folio_success ").append(c[1]).append('\n');
-            sb.append("migrate_folio_eagain ").append(c[2]).append('\n');
-            sb.append("migrate_folio_fail ").append(c[3]).append('\n');
-        }
         for (SwapDevices.On o : devices.memoryDevices()) {
             RamSwapDevice d = (RamSwapDevice) o.device();
             sb.append(d.name()).append(" stored ").append(d.storedPages()).append(" reads ").append(d.reads.get())
                     .append(" writes ").append(d.writes.get()).append('\n');
+        }
+        if (sb.length() == 0) {
+            return "no in-memory swap devices (swap:on SIZE makes one)";
         }
         return Args.lines(sb);
     }

@@ -12,6 +12,7 @@ import org.pagemigrate.api.machine.FolioList;
 import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.machine.VmStat;
+import org.pagemigrate.api.migrate.DriverInfo;
 import org.pagemigrate.api.migrate.MigratePagesStats;
 import org.pagemigrate.api.mm.MigrateMode;
 import org.pagemigrate.api.mm.PageFlag;
@@ -25,10 +26,10 @@ import org.pagemigrate.api.mm.VmStatItem;
  * moves clean folios and refuses dirty ones.
  */
 public class SwapAopsTest {
-    private static final int CALLS = 0;
-    private static final int SUCCESS = 1;
-    private static final int EAGAIN = 2;
-    private static final int FAIL = 3;
+    /** The core's counts of the swap driver's registration: {@code migrate_folio} answered 0, -EAGAIN. */
+    private static DriverInfo.Calls migrateFolio(long success, long eagain) {
+        return new DriverInfo.Calls(success, eagain, 0, 0, 0, 0, 0, 0, 0, 0);
+    }
 
     private static long node(SwapFixture s, int nid, VmStatItem item) {
         return s.m.vmstat().node(nid, item);
@@ -61,8 +62,7 @@ public class SwapAopsTest {
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals(0, s.migrate(s.isolate(t, a, 6), 1, MigrateMode.SYNC, stats));
         assertEquals(6, stats.nrSucceeded);
-        assertArrayEquals("every folio went through swap_aops.migrate_folio", new long[] {6, 6, 0, 0},
-                s.aops.counts());
+        assertEquals("every folio went through swap_aops.migrate_folio", migrateFolio(6, 0), s.calls("swap"));
         assertEquals(6, s.m.vmstat().global(VmStatItem.PGMIGRATE_SUCCESS) - success);
         for (int i = 0; i < 6; i++) {
             int dst = s.folioAt(t, SwapFixture.page(a, i));
@@ -99,8 +99,8 @@ public class SwapAopsTest {
         FolioList list = s.isolate(t, a, 1);
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals("one folio not migrated", 1, s.migrate(list, 1, MigrateMode.ASYNC, stats));
-        assertArrayEquals("-EAGAIN in each of the 10 passes (NR_MAX_MIGRATE_PAGES_RETRY)",
-                new long[] {10, 0, 10, 0}, s.aops.counts());
+        assertEquals("-EAGAIN in each of the 10 passes (NR_MAX_MIGRATE_PAGES_RETRY)", migrateFolio(0, 10),
+                s.calls("swap"));
         assertEquals(1, stats.nrFailedPages);
         assertEquals(0, stats.nrSucceeded);
         assertEquals(1, vs.global(VmStatItem.PGMIGRATE_FAIL) - fail);
@@ -113,15 +113,14 @@ public class SwapAopsTest {
         // SYNC: 3 ASYNC passes, then 7 more for the folio alone
         list = s.isolate(t, a, 1);
         assertEquals(1, s.migrate(list, 1, MigrateMode.SYNC, null));
-        assertEquals(20, s.aops.counts()[EAGAIN]);
+        assertEquals(migrateFolio(0, 20), s.calls("swap"));
         s.migration.putbackMovablePages(list);
 
         // the reader lets go: the next migration succeeds at once
         s.mm.put(folio);
         assertEquals(0, s.migrate(s.isolate(t, a, 1), 1, MigrateMode.ASYNC, null));
-        assertEquals(21, s.aops.counts()[CALLS]);
-        assertEquals(1, s.aops.counts()[SUCCESS]);
-        assertEquals(0, s.aops.counts()[FAIL]);
+        assertEquals(21, s.calls("swap").migrate());
+        assertEquals(migrateFolio(1, 20), s.calls("swap"));
         assertEquals(1, s.mm.nid(s.folioAt(t, a)));
         s.assertFilled(t, a, 1, 2);
         s.assertClean();
@@ -153,7 +152,7 @@ public class SwapAopsTest {
         assertTrue(s.migration.isolateFolioToList(folio, list));
         s.mm.put(folio);
         assertEquals(0, s.migrate(list, 1, MigrateMode.SYNC, null));
-        assertArrayEquals(new long[] {1, 1, 0, 0}, s.aops.counts());
+        assertEquals(migrateFolio(1, 0), s.calls("swap"));
 
         AddressSpace cache = s.m.swap().swapSpace(SwapEntry.type(entry));
         int dst = cache.lookup(SwapEntry.offset(entry));
@@ -195,7 +194,7 @@ public class SwapAopsTest {
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals(1, s.migrate(list, 1, MigrateMode.SYNC, stats));
         assertEquals(1, stats.nrSucceeded);
-        assertArrayEquals("the driver was never asked", new long[] {0, 0, 0, 0}, s.aops.counts());
+        assertEquals("no driver serves the swap cache: nothing was asked", DriverInfo.Calls.NONE, s.calls("swap"));
         assertArrayEquals(new int[] {dirty}, list.toArray());
         s.migration.putbackMovablePages(list);
         assertEquals("the clean folio moved", 1, s.mm.nid(s.folioAt(t, a)));

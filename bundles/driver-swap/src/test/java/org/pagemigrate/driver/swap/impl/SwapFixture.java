@@ -23,7 +23,6 @@ final class SwapFixture extends DriverTestSupport {
         aops = new SwapAops(migration);
         devices = new SwapDevices(m);
         commands = new SwapCommands(m, devices);
-        commands.aops = aops;
         if (driverBound) {
             bindAops(aops, "swap");
         }

@@ -20,6 +20,7 @@ import org.pagemigrate.api.machine.Machine;
 import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
+import org.pagemigrate.api.migrate.DriverInfo;
 import org.pagemigrate.api.migrate.MigratePagesStats;
 import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.migrate.MigrationTargetControl;
@@ -156,6 +157,15 @@ public class DriverTestSupport {
     /** Unbinds a driver bound by {@link #bindMovableOps}, as when its bundle stops. */
     public void unbindMovableOps(ServiceReference<MovableOperations> ref) {
         core().unbindMovableOperations(ref);
+    }
+
+    /**
+     * What the core counted of the driver serving {@code type} now ({@link MigrationService#drivers()}, what
+     * {@code migrate:drivers} shows), or {@link DriverInfo.Calls#NONE} when no driver serves it.
+     */
+    public DriverInfo.Calls calls(String type) {
+        return migration.drivers().stream().filter(d -> d.active() && d.type().equals(type)).map(DriverInfo::calls)
+                .findFirst().orElse(DriverInfo.Calls.NONE);
     }
 
     // ---- tasks and their memory ----
