@@ -84,7 +84,7 @@ public class BalloonIT extends PagemigrateTestSupport {
         assertEquals(64, delta(before, inflated, "balloon_inflate"));
         assertEquals(64, delta(before, inflated, "nr_balloon_pages"));
         assertTrue(execute("migrate:drivers"), execute("migrate:drivers").lines().anyMatch(line -> line.matches(
-            "balloon +movable_ops +0 +yes +\\d+ +64  " + BALLOON_BUNDLE)));
+            "balloon +movable_ops +0 +yes +\\d+ +64( +\\d+){4}  " + BALLOON_BUNDLE)));
         int[] pages = balloonPages(machine);
         assertEquals(64, pages.length);
 
@@ -94,9 +94,13 @@ public class BalloonIT extends PagemigrateTestSupport {
         for (int pfn : pages) {
             assertTrue(migration().isolateFolioToList(pfn, list));
         }
+        Map<String, Long> calls = driverCounts("balloon");
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals(0, migrateToNode(list, 1, MigrateMode.ASYNC, MigrateReason.COMPACTION, stats));
         assertEquals(64, stats.nrSucceeded);
+        Map<String, Long> callsAfter = driverCounts("balloon");
+        assertEquals("migrate:drivers: 64 migrate_page calls, all 0", 64, delta(calls, callsAfter, "CALLS"));
+        assertEquals(64, delta(calls, callsAfter, "OK"));
         int[] moved = balloonPages(machine);
         assertEquals(64, moved.length);
         for (int pfn : moved) {

@@ -6,6 +6,8 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.After;
@@ -47,6 +49,8 @@ import org.pagemigrate.itests.driver.pages.ScriptedPagesDriver;
  * new mapping type ({@link CountingFs}). The migration core calls them for their pages at once; their results give
  * the kernel's outcomes (retry on -EAGAIN, permanent failure and putback on -EBUSY, one failed folio for a driver that
  * throws); and a driver that leaves while its pages are isolated strands nothing, and its mappings fall back.
+ * Every call the core makes and every answer it gets is counted per registration and shown by {@code migrate:drivers}
+ * and {@code migrate:driver TYPE}: the tests read them there and check them against the drivers' own counts.
  *
  * <p>The test probe exports the drivers' control interfaces ({@code org.pagemigrate.itests.driver}); the driver
  * bundles import them, so the test and the drivers share those classes.
@@ -127,6 +131,54 @@ public class DriverIT extends PagemigrateTestSupport {
         return after.get(counter) - before.get(counter);
     }
 
+    /**
+     * {@code migrate:driver TYPE} for a type with one registration: its counts as name to value (the lines under the
+     * one naming the registration, checked to name this one and the driver's bundle).
+     */
+    private Map<String, Long> driverDetail(String type, String bundle) {
+        String out = execute("migrate:driver " + type);
+        List<String> lines = out.lines().toList();
+        assertTrue(out, lines.get(0).matches(type + ": [a-z_]+, service \\d+, ranking 0, active, \\d+ (folios|pages), "
+            + bundle));
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] nameValue = line.split(" ");
+            assertEquals(out, 2, nameValue.length);
+            counts.put(nameValue[0], Long.parseLong(nameValue[1]));
+        }
+        return counts;
+    }
+
+    /**
+     * What {@code migrate:driver} shows of the pages driver (installed for each test, so counted from zero): its
+     * callbacks' calls by outcome, each checked against the driver's own count of its calls.
+     */
+    private Map<String, Long> pagesDriverCalls(ScriptedPages pages) {
+        Map<String, Long> c = driverDetail(ScriptedPages.TYPE, ScriptedPagesDriver.BUNDLE);
+        assertEquals(List.of("isolate_page", "isolate_page_true", "isolate_page_false", "migrate_page",
+            "migrate_page_success", "migrate_page_eagain", "migrate_page_fail", "migrate_page_misbehaved",
+            "putback_page", "misbehaved"), List.copyOf(c.keySet()));
+        assertEquals("the core's count of isolate_page is the driver's", pages.isolateCalls(),
+            c.get("isolate_page").longValue());
+        assertEquals(pages.migrateCalls(), c.get("migrate_page").longValue());
+        assertEquals(pages.putbackCalls(), c.get("putback_page").longValue());
+        Map<String, Long> row = driverCounts(ScriptedPages.TYPE);
+        assertEquals("migrate:drivers: CALLS", c.get("migrate_page"), row.get("CALLS"));
+        assertEquals("OK", c.get("migrate_page_success"), row.get("OK"));
+        assertEquals("EAGAIN", c.get("migrate_page_eagain"), row.get("EAGAIN"));
+        assertEquals("FAIL", c.get("migrate_page_fail") + c.get("migrate_page_misbehaved"),
+            row.get("FAIL").longValue());
+        return c;
+    }
+
+    /** Asserts {@code name value} pairs ({@code "isolate_page", 4L, ...}) of {@code counts}. */
+    private static void assertCounts(Map<String, Long> counts, Object... nameValue) {
+        for (int i = 0; i < nameValue.length; i += 2) {
+            assertEquals(counts.toString(), ((Number) nameValue[i + 1]).longValue(),
+                counts.get((String) nameValue[i]).longValue());
+        }
+    }
+
     @Test
     public void theCoreIsolatesTheNewTypesPagesAndItsDriverMovesThem() {
         ScriptedPages pages = pages();
@@ -134,7 +186,7 @@ public class DriverIT extends PagemigrateTestSupport {
         MemMap mm = machine().memMap();
         int[] src = {pages.allocate(0, 101), pages.allocate(0, 102), pages.allocate(0, 103), pages.allocate(0, 104)};
         assertTrue(execute("migrate:drivers"), execute("migrate:drivers").lines().anyMatch(line -> line.matches(
-            ScriptedPages.TYPE + " +movable_ops +0 +yes +\\d+ +4  " + ScriptedPagesDriver.BUNDLE)));
+            ScriptedPages.TYPE + " +movable_ops +0 +yes +\\d+ +4 +0 +0 +0 +0  " + ScriptedPagesDriver.BUNDLE)));
         Map<String, Long> before = vmstat();
         execute("mm:trace --enable migrate:mm_migrate_pages --clear");
 
@@ -170,6 +222,11 @@ public class DriverIT extends PagemigrateTestSupport {
         execute("mm:trace --disable migrate:mm_migrate_pages --clear");
         assertTrue(trace, trace.contains("mm_migrate_pages: nr_succeeded=4 nr_failed=0 nr_thp_succeeded=0"
             + " nr_thp_failed=0 nr_thp_split=0 nr_split=0 mode=MIGRATE_ASYNC reason=compaction"));
+        assertCounts(pagesDriverCalls(pages), "isolate_page", 4, "isolate_page_true", 4, "isolate_page_false", 0,
+            "migrate_page", 4, "migrate_page_success", 4, "migrate_page_eagain", 0, "migrate_page_fail", 0,
+            "migrate_page_misbehaved", 0, "putback_page", 0, "misbehaved", 0);
+        assertTrue(execute("migrate:drivers"), execute("migrate:drivers").lines().anyMatch(line -> line.matches(
+            ScriptedPages.TYPE + " +movable_ops +0 +yes +\\d+ +4 +4 +4 +0 +0  " + ScriptedPagesDriver.BUNDLE)));
     }
 
     @Test
@@ -188,6 +245,8 @@ public class DriverIT extends PagemigrateTestSupport {
         Map<String, Long> after = vmstat();
         assertEquals(1, delta(before, after, "pgmigrate_success"));
         assertEquals(0, delta(before, after, "pgmigrate_fail"));
+        assertCounts(pagesDriverCalls(pages), "migrate_page", 2, "migrate_page_eagain", 1, "migrate_page_success", 1,
+            "migrate_page_fail", 0, "putback_page", 0);
     }
 
     /**
@@ -227,6 +286,8 @@ public class DriverIT extends PagemigrateTestSupport {
     public void ebusyIsAPermanentFailureThatTheCallerPutsBack() {
         migrateTwoWhereTheFirstFails(MigrateMode.ASYNC, 2, Errno.EBUSY.neg(), 0);
         assertEquals("putback_page", 1, pages().putbackCalls());
+        assertCounts(pagesDriverCalls(pages()), "isolate_page_true", 2, "migrate_page", 2, "migrate_page_fail", 1,
+            "migrate_page_success", 1, "migrate_page_misbehaved", 0, "putback_page", 1, "misbehaved", 0);
     }
 
     /**
@@ -238,12 +299,15 @@ public class DriverIT extends PagemigrateTestSupport {
     public void inSyncModeAnEbusyOfTheAsyncPassGetsOneSynchronousTry() {
         // the failing page: -EBUSY in the ASYNC batch, -EBUSY alone in SYNC; the other: once
         migrateTwoWhereTheFirstFails(MigrateMode.SYNC, 3, Errno.EBUSY.neg(), 0, Errno.EBUSY.neg());
+        assertCounts(pagesDriverCalls(pages()), "migrate_page", 3, "migrate_page_fail", 2, "migrate_page_success", 1);
     }
 
     @Test
     public void aDriverThatThrowsCostsOneFolioAndNothingElse() {
         int thrown = migrateTwoWhereTheFirstFails(MigrateMode.ASYNC, 2, ScriptedPages.THROW, 0);
         assertMachineConsistent();
+        assertCounts(pagesDriverCalls(pages()), "migrate_page", 2, "migrate_page_misbehaved", 1,
+            "migrate_page_success", 1, "migrate_page_fail", 0, "putback_page", 1, "misbehaved", 1);
         // the driver is still in service: the page migrates the next time
         assertEquals(0, compact(isolated(thrown), MigrateMode.ASYNC, null));
         heldOnNode(pages(), 5, 1);
@@ -264,6 +328,8 @@ public class DriverIT extends PagemigrateTestSupport {
         assertTrue(migration().isolateFolioToList(pfn, list));
         migration().putbackMovablePages(list);
         assertHeldIntact(pages, pfn, 3);
+        assertCounts(pagesDriverCalls(pages), "isolate_page", 3, "isolate_page_false", 2, "isolate_page_true", 1,
+            "migrate_page", 0, "putback_page", 1);
     }
 
     /**
@@ -311,8 +377,8 @@ public class DriverIT extends PagemigrateTestSupport {
         int[] sorted = held.clone();
         Arrays.sort(sorted);
         assertArrayEquals(sorted, back.pages());
-        assertTrue(execute("migrate:drivers"), execute("migrate:drivers").lines()
-            .anyMatch(line -> line.startsWith(ScriptedPages.TYPE) && line.contains(" 4  ")));
+        assertEquals("its pages, and a new registration's counts", Map.of("FOLIOS", 4L, "CALLS", 0L, "OK", 0L,
+            "EAGAIN", 0L, "FAIL", 0L), driverCounts(ScriptedPages.TYPE));
         back.release();
         assertEquals(freeAtStart, freePages());
         Map<String, Long> atEnd = vmstat();
@@ -350,11 +416,17 @@ public class DriverIT extends PagemigrateTestSupport {
             fsDriver.start();
             CountingFs fs = waitForService(CountingFs.class, null);
             assertTrue(execute("migrate:drivers"), execute("migrate:drivers").lines().anyMatch(line -> line.matches(
-                CountingFs.TYPE + " +a_ops +0 +yes +\\d+ +4  " + CountingFsDriver.BUNDLE)));
+                CountingFs.TYPE + " +a_ops +0 +yes +\\d+ +4 +0 +0 +0 +0  " + CountingFsDriver.BUNDLE)));
             FolioList list = isolate(task, addr, 4, folio -> true);
             assertEquals(4, list.size());
             assertEquals(0, migrateToNode(list, 1, MigrateMode.SYNC, MigrateReason.SYSCALL, null));
             assertEquals(4, fs.migrateCalls());
+            assertEquals("migrate:drivers: 4 migrate_folio calls, all 0", Map.of("FOLIOS", 4L, "CALLS", 4L, "OK", 4L,
+                "EAGAIN", 0L, "FAIL", 0L), driverCounts(CountingFs.TYPE));
+            Map<String, Long> detail = driverDetail(CountingFs.TYPE, CountingFsDriver.BUNDLE);
+            assertEquals(Map.of("migrate_folio", 4L, "migrate_folio_success", 4L, "migrate_folio_eagain", 0L,
+                "migrate_folio_fail", 0L, "migrate_folio_misbehaved", 0L, "release_folio", 0L,
+                "release_folio_released", 0L, "misbehaved", 0L), detail);
             for (int i = 0; i < 4; i++) {
                 assertEquals(1, nodeOf(task, addr + (long) i * Machine.PAGE_SIZE));
             }

@@ -274,6 +274,41 @@ public abstract class PagemigrateTestSupport {
         return counters;
     }
 
+    /**
+     * The line of {@code migrate:drivers} for the driver serving {@code type} now (ACTIVE {@code yes}), as column
+     * name to value ({@code TYPE}, {@code KIND} ... {@code FOLIOS}, {@code CALLS}, {@code OK}, {@code EAGAIN},
+     * {@code FAIL}, {@code BUNDLE}); every column is one word.
+     */
+    protected Map<String, String> driverRow(String type) {
+        List<String> lines = execute("migrate:drivers").lines().toList();
+        String[] header = lines.get(0).trim().split(" +");
+        for (String line : lines.subList(1, lines.size())) {
+            String[] values = line.trim().split(" +");
+            if (values.length == header.length && values[0].equals(type) && values[3].equals("yes")) {
+                Map<String, String> row = new LinkedHashMap<>();
+                for (int i = 0; i < header.length; i++) {
+                    row.put(header[i], values[i]);
+                }
+                return row;
+            }
+        }
+        throw new AssertionError("no active driver of type " + type + " in migrate:drivers:\n"
+            + String.join("\n", lines));
+    }
+
+    /**
+     * The numbers of {@link #driverRow}: {@code FOLIOS}, and the migration callback's {@code CALLS}, {@code OK},
+     * {@code EAGAIN} and {@code FAIL} since the driver registered.
+     */
+    protected Map<String, Long> driverCounts(String type) {
+        Map<String, String> row = driverRow(type);
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String column : new String[] {"FOLIOS", "CALLS", "OK", "EAGAIN", "FAIL"}) {
+            counts.put(column, Long.parseLong(row.get(column)));
+        }
+        return counts;
+    }
+
     /** Free pages of the whole machine (the buddy allocator's, every node). */
     protected long freePages() {
         Machine machine = machine();

@@ -28,6 +28,7 @@ import org.pagemigrate.api.machine.MemMap;
 import org.pagemigrate.api.machine.SwapDevice;
 import org.pagemigrate.api.machine.Task;
 import org.pagemigrate.api.migrate.AddressSpaceOperations;
+import org.pagemigrate.api.migrate.DriverInfo;
 import org.pagemigrate.api.migrate.MigratePagesStats;
 import org.pagemigrate.api.migrate.MigrationService;
 import org.pagemigrate.api.mm.Credentials;
@@ -40,7 +41,8 @@ import org.pagemigrate.api.mm.SwapEntry;
 /**
  * The swap driver bundle (driver-swap) with the machine, as people use it from the shell: {@code swap:on} a device,
  * {@code mm:reclaim} pushes a task's pages out, faults read them back intact; swap-cache folios migrate through the
- * driver's {@code migrate_folio} (its own counters in {@code swap:stats} prove which callback ran); an extra reference
+ * driver's {@code migrate_folio} (the migration core's count of its calls, {@code MigrationService.drivers()} and
+ * {@code migrate:drivers}, proves which callback ran); an extra reference
  * is -EAGAIN in every pass and then one failure in {@code pgmigrate_fail}; a swap-cache folio whose task exited is
  * migrated but not remapped; a device of another bundle is swapped on by name; stopping the driver bundle swaps its
  * devices off without losing a page and sends swap-cache folios to the core's fallback. After every test
@@ -163,17 +165,15 @@ public class SwapIT extends PagemigrateTestSupport {
         return machine().tasks().find((int) pid);
     }
 
-    /** The swap driver's counters: calls, successes, -EAGAIN, other failures. */
-    private long[] driverCounts() {
-        Map<String, Long> c = new HashMap<>();
-        for (String line : execute("swap:stats").lines().toList()) {
-            String[] f = line.split(" ");
-            if (f.length == 2) {
-                c.put(f[0], Long.parseLong(f[1]));
-            }
-        }
-        return new long[] {c.get("migrate_folio"), c.get("migrate_folio_success"), c.get("migrate_folio_eagain"),
-            c.get("migrate_folio_fail")};
+    /**
+     * The migration core's count of the swap driver's {@code migrate_folio} calls ({@link MigrationService#drivers()}):
+     * calls, successes, -EAGAIN, other failures.
+     */
+    private long[] swapAopsCalls() {
+        DriverInfo.Calls c = migration().drivers().stream().filter(d -> d.active() && d.type().equals("swap"))
+            .map(DriverInfo::calls).findFirst().orElseThrow(() -> new AssertionError("no swap driver"));
+        return new long[] {c.migrate(), c.migrateSuccess(), c.migrateEagain(),
+            c.migrateFail() + c.migrateMisbehaved()};
     }
 
     private static long[] minus(long[] a, long[] b) {
@@ -234,14 +234,17 @@ public class SwapIT extends PagemigrateTestSupport {
         long fileKb0 = nodeKb(0, "FilePages:");
         long fileKb1 = nodeKb(1, "FilePages:");
         assertTrue(execute("migrate:drivers"), execute("migrate:drivers").lines().anyMatch(line -> line.matches(
-            "swap +a_ops +0 +yes +\\d+ +32  " + DRIVER)));
-        long[] counts = driverCounts();
+            "swap +a_ops +0 +yes +\\d+ +32( +\\d+){4}  " + DRIVER)));
+        long[] counts = swapAopsCalls();
         Map<String, Long> before = vmstat();
 
         String out = execute("migrate:pages " + t[0] + " " + hex(t[1]) + " 32 1");
         assertTrue(out, out.startsWith("migrate_pages: 0 not migrated (32 folios isolated, 0 pages skipped)"));
         assertArrayEquals("swap_aops.migrate_folio moved every folio", new long[] {32, 32, 0, 0},
-            minus(driverCounts(), counts));
+            minus(swapAopsCalls(), counts));
+        Map<String, Long> row = driverCounts("swap");
+        assertArrayEquals("migrate:drivers shows the same counts", swapAopsCalls(),
+            new long[] {row.get("CALLS"), row.get("OK"), row.get("EAGAIN"), row.get("FAIL")});
         assertEquals(32, vmstat().get("pgmigrate_success") - before.get("pgmigrate_success"));
         // nr_swapcached and nr_file_pages are per node and moved with the folios
         assertEquals(0, nodeKb(0, "SwapCached:"));
@@ -267,7 +270,7 @@ public class SwapIT extends PagemigrateTestSupport {
         // a reader pins the page (get_user_pages): one reference more than folio_expected_ref_count() + isolation
         int folio = machine.tasks().followPage(task, t[1], true);
         assertTrue(machine.memMap().test(folio, PageFlag.SWAPCACHE));
-        long[] counts = driverCounts();
+        long[] counts = swapAopsCalls();
         Map<String, Long> before = vmstat();
 
         FolioList list = isolate(task, t[1], 1, f -> true);
@@ -275,7 +278,7 @@ public class SwapIT extends PagemigrateTestSupport {
         assertEquals("one folio not migrated", 1, migrateToNode(list, 1, MigrateMode.ASYNC, MigrateReason.SYSCALL,
             stats));
         assertArrayEquals("-EAGAIN in each of the 10 passes", new long[] {10, 0, 10, 0},
-            minus(driverCounts(), counts));
+            minus(swapAopsCalls(), counts));
         assertEquals(1, stats.nrFailedPages);
         Map<String, Long> after = vmstat();
         assertEquals(1, after.get("pgmigrate_fail") - before.get("pgmigrate_fail"));
@@ -305,7 +308,7 @@ public class SwapIT extends PagemigrateTestSupport {
         assertTrue(mm.test(folio, PageFlag.SWAPCACHE));
         assertFalse(mm.isMapped(folio));
         assertEquals("its anon_vma went with the task", null, mm.anonVma(folio));
-        long[] counts = driverCounts();
+        long[] counts = swapAopsCalls();
         execute("mm:trace --clear");
 
         FolioList list = mm.newList();
@@ -313,7 +316,7 @@ public class SwapIT extends PagemigrateTestSupport {
         assertTrue(migration().isolateFolioToList(folio, list));
         mm.put(folio);
         assertEquals(0, migrateToNode(list, 1, MigrateMode.SYNC, MigrateReason.SYSCALL, null));
-        assertArrayEquals(new long[] {1, 1, 0, 0}, minus(driverCounts(), counts));
+        assertArrayEquals(new long[] {1, 1, 0, 0}, minus(swapAopsCalls(), counts));
         AddressSpace cache = machine.swap().swapSpace(SwapEntry.type(entry));
         int dst = cache.lookup(SwapEntry.offset(entry));
         assertEquals(1, mm.nid(dst));
@@ -484,7 +487,7 @@ public class SwapIT extends PagemigrateTestSupport {
         waitForService(SWAP_AOPS);
         waitForCommand("swap:stats");
         assertNotNull(execute("swap:stats"));
-        assertEquals("a new driver starts counting afresh", 0, driverCounts()[0]);
+        assertEquals("a new driver starts counting afresh", 0, swapAopsCalls()[0]);
         assertEquals(0, machine.swap().swapoff(ownType));
         assertEquals(0, own.stored());
         assertEquals("ok: 16 pages match", execute("mm:check " + all));

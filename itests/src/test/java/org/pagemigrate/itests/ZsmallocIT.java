@@ -83,7 +83,7 @@ public class ZsmallocIT extends PagemigrateTestSupport {
         assertEquals(frames.length, before.get("nr_zspages").longValue());
         String drivers = execute("migrate:drivers");
         assertTrue(drivers, drivers.lines().anyMatch(line -> line.matches(
-            "zsmalloc +movable_ops +0 +yes +\\d+ +" + frames.length + "  " + BUNDLE)));
+            "zsmalloc +movable_ops +0 +yes +\\d+ +" + frames.length + "( +\\d+){4}  " + BUNDLE)));
         String stats = execute("zram:stats zram0");
         String[] mmStat = stats.split("\n")[1].trim().split(" +");
         assertEquals(stats, "/sys/block/zram0/mm_stat: orig_data_size compr_data_size mem_used_total mem_limit "

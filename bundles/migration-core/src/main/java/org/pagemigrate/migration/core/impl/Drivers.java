@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
@@ -31,9 +30,12 @@ import org.pagemigrate.api.mm.Errno;
  * <li>a call that throws or returns a value that is neither 0 nor a negative errno is a permanent failure of that
  *     folio; the first such event of each driver is logged.</li>
  * </ul>
- * Each registration counts the calls of its callbacks by outcome ({@link DriverInfo.Calls}, {@code migrate:drivers}):
- * one {@link LongAdder} increment per call, at the call site, when the callback has returned; nothing is allocated
- * and concurrent callers do not contend on one word.
+ * Each registration counts the calls of its callbacks by outcome ({@link DriverInfo.Calls}, {@code migrate:drivers}).
+ * The count of an outcome is also how the call leaves: a call is {@link Driver#enter entered}, and leaves through
+ * exactly one of {@link Driver#migrateAnswered}, {@link Driver#migrateThrew}, {@link Driver#isolateAnswered},
+ * {@link Driver#putbackAnswered} or {@link Driver#exit}, so that the calls in flight are the calls entered less those
+ * that left, and counting costs no atomic operation beyond the two that let a driver leave safely. The counters are
+ * {@link LongAdder}s: nothing is allocated per call, and concurrent callers do not contend on one word.
  * Lookups are lock-free (a copy-on-write array per type); the registry's monitor is held only to change the arrays,
  * never while a driver runs.
  */
@@ -56,9 +58,12 @@ final class Drivers {
         final String bundle;
         /** A {@link MovableOperations} registration (else {@link AddressSpaceOperations}). */
         final boolean movable;
-        final AtomicInteger inFlight = new AtomicInteger();
         final AtomicLong failures = new AtomicLong();
-        // the calls by outcome (DriverInfo.Calls); a call is counted once, when it has returned
+        /** Calls entered; each leaves through one of the counters below. */
+        private final LongAdder entered = new LongAdder();
+        /** Calls that left with no answer counted: refused at entry, or a fallback_migrate_folio call. */
+        private final LongAdder exited = new LongAdder();
+        // the calls by outcome (DriverInfo.Calls), counted when the callback has returned
         private final LongAdder migrateSuccess = new LongAdder();
         private final LongAdder migrateEagain = new LongAdder();
         private final LongAdder migrateFail = new LongAdder();
@@ -98,9 +103,13 @@ final class Drivers {
             return o;
         }
 
-        /** Starts a call; false when the driver is departing (treat it as absent). */
+        /**
+         * Starts a call; false when the driver is departing (treat it as absent). A call started leaves through
+         * exactly one of {@link #migrateAnswered}, {@link #migrateThrew}, {@link #isolateAnswered},
+         * {@link #putbackAnswered} or {@link #exit}.
+         */
         boolean enter() {
-            inFlight.incrementAndGet();
+            entered.increment();
             if (departing) {
                 exit();
                 return false;
@@ -108,12 +117,29 @@ final class Drivers {
             return true;
         }
 
+        /** Ends a call whose answer is not counted here (the core's fallback_migrate_folio around release_folio). */
         void exit() {
-            if (inFlight.decrementAndGet() == 0 && departing) {
+            exited.increment();
+            left();
+        }
+
+        /** A call has left (its exit counted): a departure waiting for the calls in flight looks again. */
+        private void left() {
+            if (departing) {
                 synchronized (this) {
                     notifyAll();
                 }
             }
+        }
+
+        /**
+         * The calls in flight, or more while calls are leaving: the exits are read before the entries, so a call that
+         * left is never missing from the entries.
+         */
+        long inFlight() {
+            long out = exited.sum() + migrateSuccess.sum() + migrateEagain.sum() + migrateFail.sum()
+                    + migrateMisbehaved.sum() + isolatePageTrue.sum() + isolatePageFalse.sum() + putbackPage.sum();
+            return entered.sum() - out;
         }
 
         /** Logs a misbehaviour once per driver and counts it. Returns the errno the folio fails with. */
@@ -128,34 +154,37 @@ final class Drivers {
         }
 
         /**
-         * What the migration callback ({@code migrate_folio} or {@code migrate_page}) returned, counted by outcome
-         * and checked: 0 or a known negative errno is returned as it is; anything else is a misbehaviour, and the
-         * folio fails with -EINVAL.
+         * Ends a call of the migration callback ({@code migrate_folio} or {@code migrate_page}) with what it
+         * returned, counted by outcome and checked: 0 or a known negative errno is returned as it is; anything else
+         * is a misbehaviour, and the folio fails with -EINVAL.
          */
         int migrateAnswered(int rc, String callback) {
             if (rc == 0) {
                 migrateSuccess.increment();
-                return rc;
-            }
-            if (rc == EAGAIN) {
+            } else if (rc == EAGAIN) {
                 migrateEagain.increment();
-                return rc;
-            }
-            if (rc < 0 && Errno.ofReturn(rc) != null) {
+            } else if (rc < 0 && Errno.ofReturn(rc) != null) {
                 migrateFail.increment();
-                return rc;
+            } else {
+                migrateMisbehaved.increment();
+                left();
+                return misbehaved(callback + " returned " + rc, null);
             }
-            migrateMisbehaved.increment();
-            return misbehaved(callback + " returned " + rc, null);
+            left();
+            return rc;
         }
 
-        /** The migration callback threw: counted, logged once; returns the errno the folio fails with. */
+        /** Ends a call of the migration callback that threw: counted, logged once; returns the folio's errno. */
         int migrateThrew(String callback, Throwable t) {
             migrateMisbehaved.increment();
+            left();
             return misbehaved("threw from " + callback, t);
         }
 
-        /** A {@code release_folio} call returned (or threw: not released); returns {@code released}. */
+        /**
+         * Counts a {@code release_folio} call that returned (or threw: not released) within a call of
+         * {@code fallback_migrate_folio}, which leaves by {@link #exit}; returns {@code released}.
+         */
         boolean releaseAnswered(boolean released) {
             releaseFolio.increment();
             if (released) {
@@ -164,14 +193,16 @@ final class Drivers {
             return released;
         }
 
-        /** An {@code isolate_page} call answered {@code ok} (false when it threw). */
+        /** Ends an {@code isolate_page} call that answered {@code ok} (false when it threw). */
         void isolateAnswered(boolean ok) {
             (ok ? isolatePageTrue : isolatePageFalse).increment();
+            left();
         }
 
-        /** A {@code putback_page} call is made. */
-        void putbackCalled() {
+        /** Ends a {@code putback_page} call (returned or threw). */
+        void putbackAnswered() {
             putbackPage.increment();
+            left();
         }
 
         /** The counts now; each is read once, so a call returning meanwhile may be in one and not yet in another. */
@@ -184,10 +215,10 @@ final class Drivers {
         void awaitIdle() {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DEPARTURE_WAIT_SECONDS);
             synchronized (this) {
-                while (inFlight.get() > 0) {
+                while (inFlight() > 0) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
-                        LOG.warning("driver " + bundle + " (type " + type + ") still has " + inFlight.get()
+                        LOG.warning("driver " + bundle + " (type " + type + ") still has " + inFlight()
                                 + " calls in flight after " + DEPARTURE_WAIT_SECONDS + " s; letting it go");
                         return;
                     }

@@ -343,12 +343,11 @@ final class FolioMigration {
                                 "migrate_folio");
                     } else {
                         rc = fallbackMigrateFolio(mapping, dst, src, mode, d);
+                        d.exit();
                     }
                 } catch (RuntimeException | Error e) {
-                    rc = d.migrateThrew("migrate_folio", e);
                     recoverAfterDriverFailure(mapping, src, preempt);
-                } finally {
-                    d.exit();
+                    rc = d.migrateThrew("migrate_folio", e);
                 }
             } else {
                 rc = fallbackMigrateFolio(mapping, dst, src, mode, null);

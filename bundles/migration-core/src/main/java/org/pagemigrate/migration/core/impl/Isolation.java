@@ -103,9 +103,8 @@ final class Isolation {
                 d.misbehaved("threw from isolate_page", e);
                 ok = false;
             } finally {
-                d.exit();
+                d.isolateAnswered(ok);
             }
-            d.isolateAnswered(ok);
             if (ok) {
                 // the driver must not set the isolated flag itself (VM_WARN in the kernel): we do
                 mm.set(page, PageFlag.MOVABLE_OPS_ISOLATED);
@@ -128,7 +127,6 @@ final class Isolation {
                 if (d != null && d.enter()) {
                     int preempt = machine.preemptCount();
                     try {
-                        d.putbackCalled();
                         d.ops().putbackPage(mm.folio(page));
                     } catch (RuntimeException | Error e) {
                         while (machine.preemptCount() > preempt) {
@@ -136,7 +134,7 @@ final class Isolation {
                         }
                         d.misbehaved("threw from putback_page", e);
                     } finally {
-                        d.exit();
+                        d.putbackAnswered();
                     }
                 }
                 mm.clear(page, PageFlag.MOVABLE_OPS_ISOLATED);

@@ -586,8 +586,6 @@ final class MigrateEngine {
                 machine.preemptEnable();
             }
             rc = d.migrateThrew("migrate_page", e);
-        } finally {
-            d.exit();
         }
         if (rc == 0) {
             mm.clear(src, PageFlag.MOVABLE_OPS_ISOLATED);

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -124,6 +125,13 @@ public class DriverCallsTest {
         return f.migrateToNode(list, nid, mode, MigrateReason.SYSCALL, stats);
     }
 
+    /** Every call that entered a driver left it (through the count of its answer), whatever the driver did. */
+    private void assertNoCallInFlight() {
+        for (Drivers.Driver<?> d : f.svc.whiteboard().all()) {
+            assertEquals(d.type + " calls in flight", 0, d.inFlight());
+        }
+    }
+
     @Test
     public void migrateFolioAnswersAreCountedByOutcome() {
         ScriptedFs fs = new ScriptedFs(true).migrate(0, Errno.EBUSY.neg(), THROW, 42);
@@ -145,6 +153,7 @@ public class DriverCallsTest {
             moved += f.nodeAt(t, DriverTestSupport.page(a, i));
         }
         assertEquals("the folio answered 0 is on node 1, the others on node 0", 1, moved);
+        assertNoCallInFlight();
         f.assertFilled(t, a, 4, 3);
         f.assertClean();
     }
@@ -197,6 +206,7 @@ public class DriverCallsTest {
         assertNotEquals(folio, f.folioAt(t, a));
         assertEquals(new DriverInfo.Calls(0, 0, 0, 0, 3, 1, 0, 0, 0, 1), calls("privfs", ref));
         assertEquals("no migrate_folio: never called", 0, calls("privfs", ref).migrate());
+        assertNoCallInFlight();
         f.assertClean();
     }
 
@@ -226,6 +236,7 @@ public class DriverCallsTest {
         assertEquals(7, f.mm.readLong(r, 0));
         assertEquals(8, f.mm.readLong(s, 0));
         assertTrue("r and s are the driver's again", drv.owned.contains(r) && drv.owned.contains(s));
+        assertNoCallInFlight();
         f.assertClean();
         drv.releaseAll();
         f.assertClean();
@@ -297,9 +308,68 @@ public class DriverCallsTest {
         long moved = f.m.vmstat().global(VmStatItem.PGMIGRATE_SUCCESS) - success;
         assertEquals((long) threads * pages * rounds, moved);
         assertEquals(new DriverInfo.Calls(moved, 0, 0, 0, 0, 0, 0, 0, 0, 0), calls("testfs", ref));
+        assertNoCallInFlight();
         for (int i = 0; i < threads; i++) {
             f.assertFilled(tasks[i], addrs[i], pages, 10 + i);
         }
+        f.assertClean();
+    }
+
+    /**
+     * The counts are also the in-flight accounting that lets a driver leave: unbinding waits for a call still in the
+     * driver, and a call that arrives meanwhile is refused (the fallback takes the folio) without being counted.
+     */
+    @Test
+    public void unbindWaitsForTheCallInFlightAndNewCallsGoElsewhere() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AddressSpaceOperations slow = new AddressSpaceOperations() {
+            @Override
+            public int migrateFolio(AddressSpace mapping, Folio dst, Folio src, MigrateMode mode) {
+                inside.countDown();
+                try {
+                    assertTrue(release.await(30, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return f.svc.migrateFolio(mapping, dst, src, mode);
+            }
+        };
+        ServiceReference<AddressSpaceOperations> ref = f.bindAops(slow, "slowfs");
+        Drivers.Driver<?> driver = f.svc.whiteboard().aops("slowfs");
+        Task t = f.task(0);
+        long a = mappedFile(t, "slowfs", 2, 7);
+        FolioList first = f.isolate(t, a, 1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Integer> migrating = pool.submit(() -> migrate(first, 1, MigrateMode.SYNC, null));
+            assertTrue(inside.await(30, TimeUnit.SECONDS));
+            assertEquals(1, driver.inFlight());
+            Future<?> unbinding = pool.submit(() -> f.unbindAops(ref));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!driver.departing) {
+                assertTrue("unbind did not start", System.nanoTime() < deadline);
+                Thread.onSpinWait();
+            }
+            // a call now is refused at entry: the folio takes the fallback, which refuses a dirty folio (-EBUSY)
+            FolioList second = f.isolate(t, DriverTestSupport.page(a, 1), 1);
+            assertEquals(1, migrate(second, 1, MigrateMode.SYNC, null));
+            f.svc.putbackMovablePages(second);
+            assertEquals(1, driver.inFlight());
+            assertFalse("unbind waits for the call in the driver", unbinding.isDone());
+            release.countDown();
+            assertEquals(Integer.valueOf(0), migrating.get(30, TimeUnit.SECONDS));
+            unbinding.get(30, TimeUnit.SECONDS);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        assertEquals(0, driver.inFlight());
+        assertEquals("the call in flight finished with the driver; the refused one is not counted",
+                new DriverInfo.Calls(1, 0, 0, 0, 0, 0, 0, 0, 0, 0), driver.calls());
+        assertEquals(1, f.nodeAt(t, a));
+        assertEquals(0, f.nodeAt(t, DriverTestSupport.page(a, 1)));
+        f.assertFilled(t, a, 2, 7);
         f.assertClean();
     }
 }
