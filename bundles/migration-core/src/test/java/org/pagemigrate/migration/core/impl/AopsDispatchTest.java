@@ -145,14 +145,7 @@ public class AopsDispatchTest {
         assertEquals(0, f.m.tasks().readLong(t, a));
         int folio = f.folioAt(t, a);
         assertTrue(!f.mm.test(folio, PageFlag.DIRTY));
-        f.mm.lock(folio);
-        f.m.preemptDisable();
-        try {
-            f.mm.attachPrivate(folio, "fs state");
-        } finally {
-            f.m.preemptEnable();
-        }
-        f.mm.unlock(folio);
+        f.attachPrivate(folio, "fs state");
         FolioList list = f.isolate(t, a, 1);
         MigratePagesStats stats = new MigratePagesStats();
         assertEquals(1, migrate(list, MigrateMode.ASYNC, stats));

@@ -190,14 +190,7 @@ public class DriverCallsTest {
         // clean (a dirty folio is -EBUSY before release_folio is asked), with private data
         assertEquals(0, f.m.tasks().readLong(t, a));
         int folio = f.folioAt(t, a);
-        f.mm.lock(folio);
-        f.m.preemptDisable();
-        try {
-            f.mm.attachPrivate(folio, "fs state");
-        } finally {
-            f.m.preemptEnable();
-        }
-        f.mm.unlock(folio);
+        f.attachPrivate(folio, "fs state");
         FolioList list = f.isolate(t, a, 1);
         assertEquals("not released (0): -EBUSY", 1, migrate(list, 1, MigrateMode.ASYNC, null));
         assertEquals("threw: not released, -EBUSY", 1, migrate(list, 1, MigrateMode.ASYNC, null));

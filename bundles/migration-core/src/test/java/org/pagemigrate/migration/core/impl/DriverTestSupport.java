@@ -252,6 +252,18 @@ public class DriverTestSupport {
         return list;
     }
 
+    /** {@code folio_attach_private()} of {@code data} to a folio that is not locked, as a file system does. */
+    public void attachPrivate(int folio, Object data) {
+        mm.lock(folio);
+        m.preemptDisable();
+        try {
+            mm.attachPrivate(folio, data);
+        } finally {
+            m.preemptEnable();
+        }
+        mm.unlock(folio);
+    }
+
     // ---- files ----
 
     /** The bytes a test stores at file page {@code page} with {@code seed}: no page equals another or zeroes. */
