@@ -102,10 +102,14 @@ public class MigrateCommands {
         return details(ds);
     }
 
-    /** The blocks of {@link #driver(String)}, one per registration, the active ones first, a blank line between. */
+    /**
+     * The blocks of {@link #driver(String)}, one per registration, by kind and type, the active one of a type first,
+     * a blank line between.
+     */
     private static String details(List<DriverInfo> ds) {
         StringBuilder sb = new StringBuilder();
-        ds.stream().sorted(Comparator.comparing((DriverInfo d) -> d.type()).thenComparing(d -> !d.active()))
+        ds.stream().sorted(Comparator.comparing(DriverInfo::kind).thenComparing(DriverInfo::type)
+                .thenComparing(d -> !d.active()))
                 .forEach(d -> {
                     if (sb.length() > 0) {
                         sb.append('\n');

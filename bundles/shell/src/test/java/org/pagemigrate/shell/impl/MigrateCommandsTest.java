@@ -134,6 +134,13 @@ public class MigrateCommandsTest {
                 + "release_folio_released 0\n"
                 + "misbehaved 0", migrate.driver("testfs"));
         assertEquals(migrate.driver("testfs"), migrate.driver());
+        String active = migrate.driver("testfs");
+        long standby = (Long) core.bindAops(new TestFs(), "testfs").getProperty("service.id");
+        assertEquals("a second registration of the type (same ranking, higher service id) after the active one",
+                active + "\n\ntestfs: a_ops, service " + standby + ", ranking 0, not active, 2 folios, ?\n"
+                + "migrate_folio 0\nmigrate_folio_success 0\nmigrate_folio_eagain 0\nmigrate_folio_fail 0\n"
+                + "migrate_folio_misbehaved 0\nrelease_folio 0\nrelease_folio_released 0\nmisbehaved 0",
+                migrate.driver("testfs"));
         try {
             migrate.driver("nosuchfs");
             fail("an unknown type");
